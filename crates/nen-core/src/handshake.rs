@@ -255,7 +255,7 @@ pub fn server_handshake(
         confirm: &confirm_b64,
     })
     .map_err(|_| Error::Internal)?;
-    Ok((ServerSession::new(sid, mode, exp, sched.keys), body))
+    Ok((ServerSession::new(sid, mode, exp, sched.keys, th), body))
 }
 
 /// The client side of a handshake in progress: the ephemeral secrets, kept until the answer.
@@ -407,6 +407,6 @@ impl ClientHandshake {
         if !ct_eq(&confirm_tag(&sched.confirm, &th), &confirm) {
             return Err(Error::KeyConfirmationFailed);
         }
-        Ok(ClientSession::new(sid, self.mode, r.exp, sched.keys))
+        Ok(ClientSession::new(sid, self.mode, r.exp, sched.keys, th))
     }
 }

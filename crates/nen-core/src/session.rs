@@ -19,6 +19,7 @@ pub(crate) struct SessionState {
     pub mode: Mode,
     pub expires_at: u64,
     pub keys: SessionKeys,
+    pub transcript_hash: [u8; 32],
 }
 
 macro_rules! session_type {
@@ -28,8 +29,25 @@ macro_rules! session_type {
         pub struct $name(pub(crate) SessionState);
 
         impl $name {
-            pub(crate) fn new(sid: SessionId, mode: Mode, expires_at: u64, keys: SessionKeys) -> Self {
-                Self(SessionState { sid, mode, expires_at, keys })
+            pub(crate) fn new(
+                sid: SessionId,
+                mode: Mode,
+                expires_at: u64,
+                keys: SessionKeys,
+                transcript_hash: [u8; 32],
+            ) -> Self {
+                Self(SessionState { sid, mode, expires_at, keys, transcript_hash })
+            }
+            /// The handshake transcript hash TH (public: both sides and any observer of the
+            /// handshake can compute it).
+            pub fn transcript_hash(&self) -> &[u8; 32] {
+                &self.0.transcript_hash
+            }
+            /// The session keys, for the published test vectors only (feature `vectors`).
+            #[cfg(feature = "vectors")]
+            #[doc(hidden)]
+            pub fn export_keys_for_vectors(&self) -> zeroize::Zeroizing<[u8; crate::keys::EXPORTED_KEYS_LEN]> {
+                self.0.keys.export()
             }
             /// The session id.
             pub fn sid(&self) -> &SessionId {
@@ -69,12 +87,12 @@ impl ServerSession {
 
 const WRAP_VERSION: u8 = 1;
 const WRAP_AD_LABEL: &[u8] = b"nen/1 wrap";
-const WRAPPED_PLAIN_LEN: usize = 1 + 8 + EXPORTED_KEYS_LEN;
+const WRAPPED_PLAIN_LEN: usize = 1 + 8 + 32 + EXPORTED_KEYS_LEN;
 /// Length of a wrapped session entry.
 pub const WRAPPED_LEN: usize = 1 + NONCE_LEN + WRAPPED_PLAIN_LEN + TAG_LEN;
 
 /// Seals a server session for a store:
-/// `0x01 ‖ nonce(12) ‖ AEAD(wrapping_key, nonce, ad = "nen/1 wrap" ‖ sid, mode ‖ u64 exp ‖ keys) ‖ tag`.
+/// `0x01 ‖ nonce(12) ‖ AEAD(wrapping_key, nonce, ad = "nen/1 wrap" ‖ sid, mode ‖ u64 exp ‖ TH ‖ keys) ‖ tag`.
 pub fn wrap(
     wrapping_key: &AeadKey,
     session: &ServerSession,
@@ -85,7 +103,8 @@ pub fn wrap(
     let mut plain = Zeroizing::new([0u8; WRAPPED_PLAIN_LEN]);
     plain[0] = s.mode.id();
     plain[1..9].copy_from_slice(&s.expires_at.to_be_bytes());
-    plain[9..].copy_from_slice(&*s.keys.export());
+    plain[9..41].copy_from_slice(&s.transcript_hash);
+    plain[41..].copy_from_slice(&*s.keys.export());
     let tag = aead_seal(wrapping_key, &nonce, &wrap_ad(&s.sid), &mut plain[..])?;
     let mut out = Vec::with_capacity(WRAPPED_LEN);
     out.push(WRAP_VERSION);
@@ -121,12 +140,15 @@ pub fn unwrap(
     };
     let mut exp = [0u8; 8];
     exp.copy_from_slice(&plain[1..9]);
-    let keys = SessionKeys::import(&plain[9..])?;
+    let mut th = [0u8; 32];
+    th.copy_from_slice(&plain[9..41]);
+    let keys = SessionKeys::import(&plain[41..])?;
     Ok(ServerSession::new(
         *sid,
         mode,
         u64::from_be_bytes(exp),
         keys,
+        th,
     ))
 }
 

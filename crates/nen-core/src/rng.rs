@@ -11,15 +11,17 @@ pub trait Rng {
     fn fill(&mut self, out: &mut [u8]) -> Result<(), Error>;
 }
 
-/// A ChaCha20 keystream generator: the userspace CSPRNG behind every nonce.
+/// A ChaCha20 generator with fast key erasure: the userspace CSPRNG behind every nonce.
 ///
 /// `getrandom` costs 0.5-0.8 µs a call on the target machine, more than sealing a small
 /// message, so production seeds this once from the OS ([`ChaChaRng::from_os`]) and reseeds
-/// after [`ChaChaRng::RESEED_BYTES`]. With a fixed seed it is the deterministic RNG of the
-/// test vectors.
+/// after [`ChaChaRng::RESEED_BYTES`]. Each refill draws 32 + 256 bytes of keystream and
+/// immediately rekeys with the first 32, so a later read of the generator's state cannot
+/// recompute anything it produced before (backtracking resistance). With a fixed seed it is the
+/// deterministic RNG of the test vectors.
 pub struct ChaChaRng {
     cipher: chacha20::ChaCha20,
-    buf: [u8; 256],
+    buf: [u8; 288],
     pos: usize,
     produced: u64,
     #[cfg_attr(not(feature = "getrandom"), allow(dead_code))]
@@ -34,8 +36,8 @@ impl ChaChaRng {
     pub fn from_seed(seed: [u8; 32]) -> Self {
         Self {
             cipher: chacha20::ChaCha20::new(&seed.into(), &[0u8; 12].into()),
-            buf: [0; 256],
-            pos: 256,
+            buf: [0; 288],
+            pos: 288,
             produced: 0,
             reseed_from_os: false,
         }
@@ -61,7 +63,12 @@ impl ChaChaRng {
         self.cipher
             .try_apply_keystream(&mut self.buf)
             .map_err(|_| Error::Internal)?;
-        self.pos = 0;
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&self.buf[..32]);
+        self.cipher = chacha20::ChaCha20::new(&key.into(), &[0u8; 12].into());
+        key.zeroize();
+        self.buf[..32].zeroize();
+        self.pos = 32;
         Ok(())
     }
 }

@@ -1,5 +1,79 @@
 //! `@withnen/server-native`: the napi-rs binding of the Nen protocol core.
 //!
-//! A placeholder until the server addon lands: it links the core so the workspace builds.
+//! Thin by design: the protocol lives in `nen-core`; this crate holds sessions (keys never
+//! enter JavaScript), talks to the session store, and converts values at the boundary.
+#![deny(clippy::all)]
 
-pub use nen_core::PROTOCOL_VERSION;
+mod client;
+mod error;
+mod options;
+mod rng;
+mod server;
+mod store;
+
+use napi_derive::napi;
+use nen_core::handshake::ServerIdentity;
+use nen_core::wire::b64;
+
+pub use options::{NenServerOptions, StoreOptions};
+pub use server::{NenServer, NenStream, OpenedRequest};
+
+/// One entry of the error catalogue.
+#[napi(object)]
+pub struct NenCodeInfo {
+    /// `ISO-xxxx`.
+    pub code: String,
+    /// HTTP status the server answers with.
+    pub status: u32,
+    /// Stable name, e.g. `SIGNATURE_INVALID`.
+    pub name: String,
+    /// What happened (the wire message).
+    pub message: String,
+    /// What to do about it.
+    pub fix: String,
+    /// `"server"`, `"client"` or `"both"`.
+    pub side: String,
+}
+
+fn info(i: &nen_core::error::CodeInfo) -> NenCodeInfo {
+    NenCodeInfo {
+        code: i.code.into(),
+        status: u32::from(i.status),
+        name: i.name.into(),
+        message: i.message.into(),
+        fix: i.fix.into(),
+        side: i.side.as_str().into(),
+    }
+}
+
+/// Describes an error code (`ISO-3002` or `3002`); `null` for unknown codes.
+#[napi]
+pub fn describe_nen_code(code: String) -> Option<NenCodeInfo> {
+    nen_core::Error::from_code(&code).map(|e| info(e.info()))
+}
+
+/// The whole error catalogue, in code order.
+#[napi]
+pub fn nen_catalogue() -> Vec<NenCodeInfo> {
+    nen_core::CATALOGUE.iter().map(info).collect()
+}
+
+/// A server identity key pair.
+#[napi(object)]
+pub struct NenIdentity {
+    /// ML-DSA-65 public key (base64, 1952 bytes): give it to clients to pin.
+    pub public_key: String,
+    /// The secret seed (base64, 32 bytes): pass as `identitySecretKey`; keep it secret.
+    pub secret_key: String,
+}
+
+/// Generates a new ML-DSA-65 server identity.
+#[napi]
+pub fn generate_identity() -> napi::Result<NenIdentity> {
+    let (id, seed) = rng::with_rng(|r| ServerIdentity::generate(r)).map_err(error::js_error)?;
+    Ok(NenIdentity { public_key: b64(id.public_key()), secret_key: b64(seed.as_bytes()) })
+}
+
+/// The protocol version this addon speaks.
+#[napi]
+pub const PROTOCOL_VERSION: u32 = nen_core::PROTOCOL_VERSION as u32;

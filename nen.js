@@ -1,0 +1,112 @@
+'use strict'
+// Entry point of @withnen/server-native: the generated binding (index.js) plus NenError.
+// Native failures cross the boundary as `Error("ISO-xxxx: message")`; every exported method is
+// wrapped here so callers only ever see a NenError with code, status and message.
+
+const native = require('./index.js')
+
+class NenError extends Error {
+  /**
+   * @param {string} code ISO-xxxx
+   * @param {string} [message] defaults to the catalogue message
+   * @param {number} [status] defaults to the catalogue status
+   */
+  constructor(code, message, status) {
+    const info = native.describeNenCode(code)
+    super(message ?? (info ? info.message : 'Internal error'))
+    this.name = 'NenError'
+    this.code = info ? info.code : 'ISO-9000'
+    this.status = status ?? (info ? info.status : 500)
+  }
+
+  /** The wire body `{"error":{"code","message"}}`: the catalogue message only. */
+  toBody() {
+    const info = native.describeNenCode(this.code)
+    return JSON.stringify({ error: { code: this.code, message: info ? info.message : 'Internal error' } })
+  }
+}
+
+const CODED = /^(ISO-\d{4}): ([\s\S]*)$/
+
+/** Converts a native error to a NenError; other values pass through unchanged. */
+function toNenError(e) {
+  if (e instanceof NenError) return e
+  const m = e && typeof e.message === 'string' ? CODED.exec(e.message) : null
+  return m ? new NenError(m[1], m[2]) : e
+}
+
+/**
+ * A ready-to-send reply for any failure: NenErrors keep their code and status; anything else
+ * becomes ISO-9000 without detail (never a stack trace on the wire).
+ */
+function errorReply(e) {
+  const err = toNenError(e)
+  const ne = err instanceof NenError ? err : new NenError('ISO-9000')
+  return { status: ne.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: ne.toBody() }
+}
+
+function wrapSync(fn) {
+  return function (...args) {
+    try {
+      return fn.apply(this, args)
+    } catch (e) {
+      throw toNenError(e)
+    }
+  }
+}
+
+function wrapAsync(fn) {
+  return function (...args) {
+    let p
+    try {
+      p = fn.apply(this, args)
+    } catch (e) {
+      return Promise.reject(toNenError(e))
+    }
+    return p.then(undefined, (e) => {
+      throw toNenError(e)
+    })
+  }
+}
+
+function wrapMethods(Class, sync, async) {
+  for (const name of sync) Class.prototype[name] = wrapSync(Class.prototype[name])
+  for (const name of async) Class.prototype[name] = wrapAsync(Class.prototype[name])
+}
+
+wrapMethods(native.NenServer, ['handshakeSync', 'openSync', 'seal', 'sealHead', 'stream', 'memoryStats'], ['handshake', 'open', 'rotate', 'terminate', 'status'])
+wrapMethods(native.NenStream, ['chunk', 'finish', 'fail'], [])
+wrapMethods(native.NenClientHandshake, ['finish'], [])
+wrapMethods(native.NenClientSession, ['sign', 'open', 'openHead', 'openStream', 'beginRotation'], [])
+wrapMethods(native.NenStreamReader, ['push', 'finish'], [])
+
+class NenServer extends native.NenServer {
+  constructor(options) {
+    try {
+      super(options)
+    } catch (e) {
+      throw toNenError(e)
+    }
+  }
+}
+
+// Static factories are read-only on native classes: wrap them in a subclass.
+class NenClientHandshake extends native.NenClientHandshake {
+  static start(mode) {
+    try {
+      return native.NenClientHandshake.start(mode)
+    } catch (e) {
+      throw toNenError(e)
+    }
+  }
+}
+
+module.exports = {
+  ...native,
+  NenServer,
+  NenClientHandshake,
+  NenError,
+  toNenError,
+  errorReply,
+  generateIdentity: wrapSync(native.generateIdentity),
+}

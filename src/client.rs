@@ -1,0 +1,180 @@
+//! A native Nen client on the same core: for Node services that call a Nen-protected API
+//! (server to server) and for this package's own tests. Browsers use `@withnen/client` (WASM).
+//! As on the server, session keys stay in Rust.
+
+use crate::error::OrJs;
+use crate::rng::{now_ms, with_rng};
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use nen_core::handshake::{ClientHandshake, IdentityPin};
+use nen_core::request::SignedRequest;
+use nen_core::stream::{SseParser, StreamEvent, StreamOpener};
+use nen_core::wire::unb64;
+use nen_core::{ClientSession, Error as NenErr, Mode};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A handshake in progress: post `body`, then `finish` with the server's answer.
+#[napi]
+pub struct NenClientHandshake {
+    state: Mutex<Option<ClientHandshake>>,
+    body: String,
+}
+
+#[napi]
+impl NenClientHandshake {
+    /// Starts a handshake in `mode` (`"hybrid"`, the default, or `"mlkem768"`).
+    #[napi(factory)]
+    pub fn start(mode: Option<String>) -> Result<Self> {
+        let mode = Mode::parse(mode.as_deref().unwrap_or("hybrid")).or_js()?;
+        let hs = with_rng(|rng| ClientHandshake::start(mode, rng)).or_js()?;
+        Ok(Self { body: hs.request_body(), state: Mutex::new(Some(hs)) })
+    }
+
+    /// The JSON body to post to `/api/nen/handshake`.
+    #[napi(getter)]
+    pub fn body(&self) -> String {
+        self.body.clone()
+    }
+
+    /// Checks the server's answer (and, with `pinnedIdentityKey`, its ML-DSA-65 signature) and
+    /// returns the session. A handshake can be finished once.
+    #[napi]
+    pub fn finish(&self, response: String, pinned_identity_key: Option<String>) -> Result<NenClientSession> {
+        let hs = self
+            .state
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or(NenErr::SessionNotInitialized)
+            .or_js()?;
+        let pin = match pinned_identity_key {
+            None => None,
+            Some(k) => Some(
+                unb64(k.trim())
+                    .and_then(|b| IdentityPin::new(&b))
+                    .map_err(|_| NenErr::InvalidConfiguration)
+                    .or_js()?,
+            ),
+        };
+        let session = hs.finish(response.as_bytes(), pin.as_ref()).or_js()?;
+        Ok(NenClientSession { inner: Arc::new(session) })
+    }
+}
+
+/// An established client session.
+#[napi]
+pub struct NenClientSession {
+    inner: Arc<ClientSession>,
+}
+
+/// A signed request: send `headers` and `body`, then open the answer with it.
+#[napi]
+pub struct NenSignedRequest {
+    req: SignedRequest,
+}
+
+#[napi]
+impl NenSignedRequest {
+    /// The `x-nen-*` headers to send.
+    #[napi(getter)]
+    pub fn headers(&self) -> HashMap<String, String> {
+        self.req.headers.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
+    }
+    /// The `{"ct"}` body to send, or `null`.
+    #[napi(getter)]
+    pub fn body(&self) -> Option<String> {
+        self.req.body.clone()
+    }
+}
+
+#[napi]
+impl NenClientSession {
+    /// Session id.
+    #[napi(getter)]
+    pub fn sid(&self) -> String {
+        self.inner.sid().to_hex()
+    }
+    /// Expiry, Unix ms.
+    #[napi(getter)]
+    pub fn expires_at(&self) -> f64 {
+        self.inner.expires_at() as f64
+    }
+    /// Signs (and with a JSON body, encrypts) a request to `target` (`path?query`).
+    #[napi]
+    pub fn sign(&self, method: String, target: String, json: Option<String>, timestamp_ms: Option<f64>) -> Result<NenSignedRequest> {
+        let now = timestamp_ms.map(|t| t as u64).unwrap_or_else(now_ms);
+        let req = with_rng(|rng| {
+            self.inner.sign_request(&method, &target, json.as_deref().map(str::as_bytes), now, rng)
+        })
+        .or_js()?;
+        Ok(NenSignedRequest { req })
+    }
+    /// Opens the response to `request`: the JSON text, or ISO-4004 if it is not sealed for it.
+    #[napi]
+    pub fn open(&self, request: &NenSignedRequest, status: u32, body: String) -> Result<String> {
+        let plain = self
+            .inner
+            .open_response(&request.req, status as u16, body.as_bytes())
+            .or_js()?;
+        String::from_utf8(plain).map_err(|_| NenErr::PayloadNotJson).or_js()
+    }
+    /// Checks a HEAD response's `x-nen-response` header.
+    #[napi]
+    pub fn open_head(&self, request: &NenSignedRequest, status: u32, header: Option<String>) -> Result<()> {
+        self.inner.open_head(&request.req, status as u16, header.as_deref()).or_js()
+    }
+    /// Starts reading the stream answering `request`; `nonceHeader` is `x-nen-stream-nonce`.
+    #[napi]
+    pub fn open_stream(&self, request: &NenSignedRequest, nonce_header: Option<String>) -> Result<NenStreamReader> {
+        let opener = self.inner.stream_opener(&request.req, nonce_header.as_deref()).or_js()?;
+        Ok(NenStreamReader { opener, parser: SseParser::new(1 << 24), ended: false })
+    }
+    /// Starts a rotation of this session: post the returned handshake's `body` sealed to
+    /// `/api/nen/rotate`, then `finish` it with the opened answer.
+    #[napi]
+    pub fn begin_rotation(&self, mode: Option<String>) -> Result<NenClientHandshake> {
+        let mode = Mode::parse(mode.as_deref().unwrap_or("hybrid")).or_js()?;
+        let sid = *self.inner.sid();
+        let hs = with_rng(|rng| ClientHandshake::start_rotation(mode, sid, rng)).or_js()?;
+        Ok(NenClientHandshake { body: hs.request_body(), state: Mutex::new(Some(hs)) })
+    }
+}
+
+/// Decrypts an SSE stream as its bytes arrive.
+#[napi]
+pub struct NenStreamReader {
+    opener: StreamOpener,
+    parser: SseParser,
+    ended: bool,
+}
+
+#[napi]
+impl NenStreamReader {
+    /// Feeds received bytes; returns the decrypted chunks they complete (as text).
+    #[napi]
+    pub fn push(&mut self, bytes: Either<String, &[u8]>) -> Result<Vec<String>> {
+        let data = match &bytes {
+            Either::A(s) => s.as_bytes(),
+            Either::B(b) => b,
+        };
+        let mut out = Vec::new();
+        for f in self.parser.feed(data).or_js()? {
+            match self.opener.open_frame(f.event.as_deref(), &f.data).or_js()? {
+                StreamEvent::Data(d) => out.push(String::from_utf8_lossy(&d).into_owned()),
+                StreamEvent::End => self.ended = true,
+            }
+        }
+        Ok(out)
+    }
+    /// Call at the end of the transport: ISO-7003 unless the authenticated end arrived.
+    #[napi]
+    pub fn finish(&self) -> Result<()> {
+        self.opener.finish().or_js()
+    }
+    /// Whether the authenticated end arrived.
+    #[napi(getter)]
+    pub fn ended(&self) -> bool {
+        self.ended
+    }
+}

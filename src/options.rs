@@ -1,0 +1,50 @@
+//! Constructor options. Their doc comments are what TypeScript users read in `index.d.ts`.
+
+use napi_derive::napi;
+
+/// Options for `new NenServer(options)`. Every field is optional.
+#[napi(object)]
+#[derive(Default)]
+pub struct NenServerOptions {
+    /// Where sessions live. Default: in this process's memory (one instance, development).
+    pub store: Option<StoreOptions>,
+    /// Session lifetime in milliseconds. Default 3 600 000 (one hour).
+    pub session_ttl_ms: Option<u32>,
+    /// Accepted clock skew either side, in milliseconds. Default 30 000.
+    pub window_ms: Option<u32>,
+    /// How long a rotated-away session keeps answering in-flight requests, in milliseconds.
+    /// Default 10 000.
+    pub rotation_grace_ms: Option<u32>,
+    /// Largest request body accepted, in bytes (larger: ISO-4005, 413). Default 1 048 576.
+    pub max_body_bytes: Option<u32>,
+    /// Pad every stream chunk to a multiple of this many bytes to hide token lengths; 0 turns
+    /// padding off. Default 0 (`@withnen/ai` sets 32).
+    pub stream_padding: Option<u32>,
+    /// Key-exchange modes accepted: `"hybrid"` (X25519 + ML-KEM-768) and/or `"mlkem768"`
+    /// (FIPS-only). Default both.
+    pub modes: Option<Vec<String>>,
+    /// The server's ML-DSA-65 identity: the base64 secret seed from `generateIdentity()`.
+    /// When set, every handshake is signed and clients can pin the public key.
+    pub identity_secret_key: Option<String>,
+}
+
+/// Session-store selection.
+#[napi(object)]
+#[derive(Default)]
+pub struct StoreOptions {
+    /// `"memory"`, `"redis"` or `"redis-cluster"`.
+    pub kind: String,
+    /// Redis URL for `"redis"`, e.g. `redis://127.0.0.1:6379/0`.
+    pub url: Option<String>,
+    /// Seed node URLs for `"redis-cluster"`.
+    pub nodes: Option<Vec<String>>,
+    /// Prefix of every Redis key. Default `"nen:"`.
+    pub key_prefix: Option<String>,
+    /// Bound on every store operation, in milliseconds; past it the request fails closed with
+    /// ISO-8001 (503). Default 1 000.
+    pub timeout_ms: Option<u32>,
+    /// The 32-byte key (base64) that wraps session keys before they reach Redis. Default: the
+    /// `NEN_WRAPPING_KEY` environment variable. Required for Redis stores; every instance
+    /// sharing a store needs the same one.
+    pub wrapping_key: Option<String>,
+}

@@ -1,6 +1,38 @@
 // Types of @withnen/server-native: the generated binding plus NenError.
 export * from './index'
-import type { NenReply } from './index'
+import type { NenReply, NenServerOptions, StoreOptions } from './index'
+import { NenServer as NativeNenServer } from './index'
+
+/**
+ * A session store written in JavaScript (Upstash REST, a custom backend). Values are opaque
+ * base64 strings (sessions are wrapped before they reach the adapter); every write carries a TTL.
+ */
+export interface NenStoreAdapter {
+  /** The value at `key`, or null. */
+  get(key: string): Promise<string | null>
+  /** Stores `value` at `key` for `ttlMs`. */
+  set(key: string, value: string, ttlMs: number): Promise<void>
+  /** Deletes `key`. */
+  del(key: string): Promise<void>
+  /** Lowers the TTL of `key` to `ttlMs` if that is shorter (never extends it). */
+  shorten(key: string, ttlMs: number): Promise<void>
+  /**
+   * Atomically: if `sessionKey` does not exist answer `'gone'`; else set `nonceKey` only if it
+   * is absent, with `ttlMs`, answering `'ok'`, or `'replay'` if it was present. Must be atomic
+   * (a Lua script, or SET NX PX after an EXISTS in one transaction): replay protection rests on it.
+   */
+  recordNonce(sessionKey: string, nonceKey: string, ttlMs: number): Promise<'ok' | 'gone' | 'replay'>
+}
+
+/** `NenServerOptions` whose store may be a JavaScript adapter. */
+export interface NenServerInit extends Omit<NenServerOptions, 'store'> {
+  store?: StoreOptions | (Omit<StoreOptions, 'kind'> & { kind?: 'js'; adapter: NenStoreAdapter })
+}
+
+/** The Nen server; see the generated `NenServer` for its methods. */
+export declare class NenServer extends NativeNenServer {
+  constructor(options?: NenServerInit)
+}
 
 /** Every Nen failure: a stable ISO code, its HTTP status and the catalogue message. */
 export declare class NenError extends Error {

@@ -80,10 +80,41 @@ wrapMethods(native.NenClientHandshake, ['finish'], [])
 wrapMethods(native.NenClientSession, ['sign', 'open', 'openHead', 'openStream', 'beginRotation'], [])
 wrapMethods(native.NenStreamReader, ['push', 'finish'], [])
 
+// A store written in JavaScript: the addon calls one dispatcher, which forwards to the adapter.
+async function callAdapter(adapter, op, key, arg, ttlMs) {
+  switch (op) {
+    case 'get': {
+      const v = await adapter.get(key)
+      return v == null ? null : String(v)
+    }
+    case 'set':
+      await adapter.set(key, arg, ttlMs)
+      return null
+    case 'del':
+      await adapter.del(key)
+      return null
+    case 'shorten':
+      await adapter.shorten(key, ttlMs)
+      return null
+    case 'recordNonce':
+      return String(await adapter.recordNonce(key, arg, ttlMs))
+    default:
+      throw new Error(`unknown store operation ${op}`)
+  }
+}
+
 class NenServer extends native.NenServer {
   constructor(options) {
+    const adapter = options && options.store && options.store.adapter
+    let opts = options
+    let dispatch
+    if (adapter) {
+      const { adapter: _, ...store } = options.store
+      opts = { ...options, store: { ...store, kind: 'js' } }
+      dispatch = (op, key, arg, ttlMs) => callAdapter(adapter, op, key, arg, ttlMs)
+    }
     try {
-      super(options)
+      super(opts, dispatch)
     } catch (e) {
       throw toNenError(e)
     }

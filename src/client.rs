@@ -28,7 +28,10 @@ impl NenClientHandshake {
     pub fn start(mode: Option<String>) -> Result<Self> {
         let mode = Mode::parse(mode.as_deref().unwrap_or("hybrid")).or_js()?;
         let hs = with_rng(|rng| ClientHandshake::start(mode, rng)).or_js()?;
-        Ok(Self { body: hs.request_body(), state: Mutex::new(Some(hs)) })
+        Ok(Self {
+            body: hs.request_body(),
+            state: Mutex::new(Some(hs)),
+        })
     }
 
     /// The JSON body to post to `/api/nen/handshake`.
@@ -40,7 +43,11 @@ impl NenClientHandshake {
     /// Checks the server's answer (and, with `pinnedIdentityKey`, its ML-DSA-65 signature) and
     /// returns the session. A handshake can be finished once.
     #[napi]
-    pub fn finish(&self, response: String, pinned_identity_key: Option<String>) -> Result<NenClientSession> {
+    pub fn finish(
+        &self,
+        response: String,
+        pinned_identity_key: Option<String>,
+    ) -> Result<NenClientSession> {
         let hs = self
             .state
             .lock()
@@ -58,7 +65,9 @@ impl NenClientHandshake {
             ),
         };
         let session = hs.finish(response.as_bytes(), pin.as_ref()).or_js()?;
-        Ok(NenClientSession { inner: Arc::new(session) })
+        Ok(NenClientSession {
+            inner: Arc::new(session),
+        })
     }
 }
 
@@ -79,7 +88,11 @@ impl NenSignedRequest {
     /// The `x-nen-*` headers to send.
     #[napi(getter)]
     pub fn headers(&self) -> HashMap<String, String> {
-        self.req.headers.iter().map(|(k, v)| ((*k).to_string(), v.clone())).collect()
+        self.req
+            .headers
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), v.clone()))
+            .collect()
     }
     /// The `{"ct"}` body to send, or `null`.
     #[napi(getter)]
@@ -102,10 +115,22 @@ impl NenClientSession {
     }
     /// Signs (and with a JSON body, encrypts) a request to `target` (`path?query`).
     #[napi]
-    pub fn sign(&self, method: String, target: String, json: Option<String>, timestamp_ms: Option<f64>) -> Result<NenSignedRequest> {
+    pub fn sign(
+        &self,
+        method: String,
+        target: String,
+        json: Option<String>,
+        timestamp_ms: Option<f64>,
+    ) -> Result<NenSignedRequest> {
         let now = timestamp_ms.map(|t| t as u64).unwrap_or_else(now_ms);
         let req = with_rng(|rng| {
-            self.inner.sign_request(&method, &target, json.as_deref().map(str::as_bytes), now, rng)
+            self.inner.sign_request(
+                &method,
+                &target,
+                json.as_deref().map(str::as_bytes),
+                now,
+                rng,
+            )
         })
         .or_js()?;
         Ok(NenSignedRequest { req })
@@ -117,18 +142,38 @@ impl NenClientSession {
             .inner
             .open_response(&request.req, status as u16, body.as_bytes())
             .or_js()?;
-        String::from_utf8(plain).map_err(|_| NenErr::PayloadNotJson).or_js()
+        String::from_utf8(plain)
+            .map_err(|_| NenErr::PayloadNotJson)
+            .or_js()
     }
     /// Checks a HEAD response's `x-nen-response` header.
     #[napi]
-    pub fn open_head(&self, request: &NenSignedRequest, status: u32, header: Option<String>) -> Result<()> {
-        self.inner.open_head(&request.req, status as u16, header.as_deref()).or_js()
+    pub fn open_head(
+        &self,
+        request: &NenSignedRequest,
+        status: u32,
+        header: Option<String>,
+    ) -> Result<()> {
+        self.inner
+            .open_head(&request.req, status as u16, header.as_deref())
+            .or_js()
     }
     /// Starts reading the stream answering `request`; `nonceHeader` is `x-nen-stream-nonce`.
     #[napi]
-    pub fn open_stream(&self, request: &NenSignedRequest, nonce_header: Option<String>) -> Result<NenStreamReader> {
-        let opener = self.inner.stream_opener(&request.req, nonce_header.as_deref()).or_js()?;
-        Ok(NenStreamReader { opener, parser: SseParser::new(1 << 24), ended: false })
+    pub fn open_stream(
+        &self,
+        request: &NenSignedRequest,
+        nonce_header: Option<String>,
+    ) -> Result<NenStreamReader> {
+        let opener = self
+            .inner
+            .stream_opener(&request.req, nonce_header.as_deref())
+            .or_js()?;
+        Ok(NenStreamReader {
+            opener,
+            parser: SseParser::new(1 << 24),
+            ended: false,
+        })
     }
     /// Starts a rotation of this session: post the returned handshake's `body` sealed to
     /// `/api/nen/rotate`, then `finish` it with the opened answer.
@@ -137,7 +182,10 @@ impl NenClientSession {
         let mode = Mode::parse(mode.as_deref().unwrap_or("hybrid")).or_js()?;
         let sid = *self.inner.sid();
         let hs = with_rng(|rng| ClientHandshake::start_rotation(mode, sid, rng)).or_js()?;
-        Ok(NenClientHandshake { body: hs.request_body(), state: Mutex::new(Some(hs)) })
+        Ok(NenClientHandshake {
+            body: hs.request_body(),
+            state: Mutex::new(Some(hs)),
+        })
     }
 }
 
@@ -160,7 +208,11 @@ impl NenStreamReader {
         };
         let mut out = Vec::new();
         for f in self.parser.feed(data).or_js()? {
-            match self.opener.open_frame(f.event.as_deref(), &f.data).or_js()? {
+            match self
+                .opener
+                .open_frame(f.event.as_deref(), &f.data)
+                .or_js()?
+            {
                 StreamEvent::Data(d) => out.push(String::from_utf8_lossy(&d).into_owned()),
                 StreamEvent::End => self.ended = true,
             }

@@ -71,7 +71,10 @@ pub struct NenIdentity {
 #[napi]
 pub fn generate_identity() -> napi::Result<NenIdentity> {
     let (id, seed) = rng::with_rng(|r| ServerIdentity::generate(r)).map_err(error::js_error)?;
-    Ok(NenIdentity { public_key: b64(id.public_key()), secret_key: b64(seed.as_bytes()) })
+    Ok(NenIdentity {
+        public_key: b64(id.public_key()),
+        secret_key: b64(seed.as_bytes()),
+    })
 }
 
 /// The protocol version this addon speaks.

@@ -32,7 +32,8 @@ pub struct NenServerOptions {
 #[napi(object)]
 #[derive(Default)]
 pub struct StoreOptions {
-    /// `"memory"`, `"redis"` or `"redis-cluster"`.
+    /// `"memory"`, `"redis"`, `"redis-cluster"` or `"js"` (a `NenStoreAdapter` given as
+    /// `store.adapter` to the `NenServer` exported by the package).
     pub kind: String,
     /// Redis URL for `"redis"`, e.g. `redis://127.0.0.1:6379/0`.
     pub url: Option<String>,
@@ -45,6 +46,6 @@ pub struct StoreOptions {
     pub timeout_ms: Option<u32>,
     /// The 32-byte key (base64) that wraps session keys before they reach Redis. Default: the
     /// `NEN_WRAPPING_KEY` environment variable. Required for Redis stores; every instance
-    /// sharing a store needs the same one.
+    /// sharing a store needs the same one. Also required for `"js"` stores.
     pub wrapping_key: Option<String>,
 }

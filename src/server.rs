@@ -11,7 +11,7 @@
 use crate::error::{js_error, OrJs};
 use crate::options::{NenServerOptions, StoreOptions};
 use crate::rng::{now_ms, with_rng};
-use crate::store::{MemoryStore, RedisStore, Store, Target};
+use crate::store::{Dispatch, JsBackend, MemoryStore, RedisBackend, RemoteStore, Store, Target};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use nen_core::crypto::{AeadKey, MlDsaSeed};
@@ -23,6 +23,10 @@ use nen_core::{Error as NenErr, Method, Mode, ServerSession, DEFAULT_WINDOW_MS};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// `(op, key, arg, ttlMs) => Promise<string | null>`, see `store/js.rs`.
+type StoreDispatchFn<'a> =
+    Function<'a, FnArgs<(String, String, Option<String>, f64)>, Promise<Option<String>>>;
 
 struct Config {
     modes: Vec<Mode>,
@@ -115,7 +119,9 @@ impl OpenedRequest {
     /// The decrypted body as JSON text, or `null` when the request had none.
     #[napi(getter)]
     pub fn body(&self) -> Option<String> {
-        self.body.as_ref().map(|b| String::from_utf8_lossy(b).into_owned())
+        self.body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
     }
 }
 
@@ -171,7 +177,11 @@ pub struct NenServer {
     inner: Arc<Inner>,
 }
 
-fn store_from(opts: Option<StoreOptions>, window_ms: u64) -> std::result::Result<Store, NenErr> {
+fn store_from(
+    opts: Option<StoreOptions>,
+    window_ms: u64,
+    dispatch: Option<Dispatch>,
+) -> std::result::Result<Store, NenErr> {
     let Some(o) = opts else {
         return Ok(Store::Memory(MemoryStore::new(window_ms)));
     };
@@ -188,13 +198,28 @@ fn store_from(opts: Option<StoreOptions>, window_ms: u64) -> std::result::Result
     };
     match o.kind.as_str() {
         "memory" => Ok(Store::Memory(MemoryStore::new(window_ms))),
-        "redis" => {
-            let url = o.url.clone().ok_or(NenErr::InvalidConfiguration)?;
-            Ok(Store::Redis(RedisStore::new(Target::Single(url), prefix, timeout, wrapping()?)?))
+        "redis" | "redis-cluster" => {
+            let target = match (o.kind.as_str(), o.url.clone(), o.nodes.clone()) {
+                ("redis", Some(url), _) => Target::Single(url),
+                ("redis-cluster", _, Some(nodes)) => Target::Cluster(nodes),
+                _ => return Err(NenErr::InvalidConfiguration),
+            };
+            let backend = RedisBackend::new(target, timeout)?;
+            Ok(Store::Redis(RemoteStore::new(
+                backend,
+                prefix,
+                timeout,
+                wrapping()?,
+            )))
         }
-        "redis-cluster" => {
-            let nodes = o.nodes.clone().ok_or(NenErr::InvalidConfiguration)?;
-            Ok(Store::Redis(RedisStore::new(Target::Cluster(nodes), prefix, timeout, wrapping()?)?))
+        "js" => {
+            let dispatch = dispatch.ok_or(NenErr::InvalidConfiguration)?;
+            Ok(Store::Js(RemoteStore::new(
+                JsBackend::new(dispatch),
+                prefix,
+                timeout,
+                wrapping()?,
+            )))
         }
         _ => Err(NenErr::InvalidConfiguration),
     }
@@ -286,7 +311,11 @@ impl Inner {
         }
     }
 
-    fn handshake_compute(&self, body: &[u8], now: u64) -> std::result::Result<(ServerSession, String), NenErr> {
+    fn handshake_compute(
+        &self,
+        body: &[u8],
+        now: u64,
+    ) -> std::result::Result<(ServerSession, String), NenErr> {
         with_rng(|rng| server_handshake(body, &self.server_config(), None, now, rng))
     }
 
@@ -297,7 +326,13 @@ impl Inner {
         let opened = session.open_request(parsed, now, self.config.window_ms)?;
         let b = opened.binding;
         self.store
-            .record_nonce(b.sid(), b.nonce(), opened.timestamp, self.config.window_ms, now)
+            .record_nonce(
+                b.sid(),
+                b.nonce(),
+                opened.timestamp,
+                self.config.window_ms,
+                now,
+            )
             .await?;
         Ok(OpenedRequest {
             session,
@@ -324,11 +359,24 @@ impl Inner {
         })
     }
 
-    fn seal(&self, opened: &OpenedRequest, json: &[u8], status: u16) -> std::result::Result<String, NenErr> {
-        with_rng(|rng| opened.session.seal_response(&opened.binding, status, json, rng))
+    fn seal(
+        &self,
+        opened: &OpenedRequest,
+        json: &[u8],
+        status: u16,
+    ) -> std::result::Result<String, NenErr> {
+        with_rng(|rng| {
+            opened
+                .session
+                .seal_response(&opened.binding, status, json, rng)
+        })
     }
 
-    async fn lifecycle(&self, action: Lifecycle, parsed: ParsedRequest) -> std::result::Result<NenReply, NenErr> {
+    async fn lifecycle(
+        &self,
+        action: Lifecycle,
+        parsed: ParsedRequest,
+    ) -> std::result::Result<NenReply, NenErr> {
         if parsed.method() != action.method() {
             return Err(NenErr::MethodNotSupported);
         }
@@ -337,9 +385,13 @@ impl Inner {
         let old = opened.session.clone();
         let body = match action {
             Lifecycle::Rotate => {
-                let inner = opened.body.as_deref().ok_or(NenErr::HandshakeMissingPublicKey)?;
-                let (session, response) =
-                    with_rng(|rng| server_handshake(inner, &self.server_config(), Some(old.sid()), now, rng))?;
+                let inner = opened
+                    .body
+                    .as_deref()
+                    .ok_or(NenErr::HandshakeMissingPublicKey)?;
+                let (session, response) = with_rng(|rng| {
+                    server_handshake(inner, &self.server_config(), Some(old.sid()), now, rng)
+                })?;
                 self.store.put(session, now).await?;
                 self.store
                     .expire_by(old.sid(), now.saturating_add(self.config.grace_ms), now)
@@ -388,12 +440,27 @@ fn body_bytes(body: &Either<String, Buffer>) -> &[u8] {
 impl NenServer {
     /// Creates a server. Throws ISO-9001 for invalid options (unknown mode, bad identity key,
     /// Redis store without a wrapping key).
-    #[napi(constructor)]
-    pub fn new(options: Option<NenServerOptions>) -> Result<Self> {
+    #[napi(constructor, ts_args_type = "options?: NenServerOptions")]
+    pub fn new(
+        options: Option<NenServerOptions>,
+        store_dispatch: Option<StoreDispatchFn<'_>>,
+    ) -> Result<Self> {
         let o = options.unwrap_or_default();
         let config = config_from(&o).or_js()?;
-        let store = store_from(o.store, config.window_ms).or_js()?;
-        Ok(Self { inner: Arc::new(Inner { config, store }) })
+        // The JS-store dispatcher is built by nen.js from `store.adapter`; it is not public API.
+        let dispatch = match store_dispatch {
+            Some(f) => Some(
+                f.build_threadsafe_function()
+                    .callee_handled::<false>()
+                    .weak::<true>()
+                    .build()?,
+            ),
+            None => None,
+        };
+        let store = store_from(o.store, config.window_ms, dispatch).or_js()?;
+        Ok(Self {
+            inner: Arc::new(Inner { config, store }),
+        })
     }
 
     /// Whether the `*Sync` methods are available (the memory store).
@@ -405,12 +472,20 @@ impl NenServer {
     /// The server identity's public key (base64), or `null` without one. Clients pin it.
     #[napi(getter)]
     pub fn identity_public_key(&self) -> Option<String> {
-        self.inner.config.identity.as_ref().map(|i| b64(i.public_key()))
+        self.inner
+            .config
+            .identity
+            .as_ref()
+            .map(|i| b64(i.public_key()))
     }
 
     /// Answers `POST /api/nen/handshake` off the JS thread: creates and stores a session.
     #[napi(ts_return_type = "Promise<NenReply>")]
-    pub fn handshake<'e>(&self, env: &'e Env, body: Either<String, Buffer>) -> Result<PromiseRaw<'e, NenReply>> {
+    pub fn handshake<'e>(
+        &self,
+        env: &'e Env,
+        body: Either<String, Buffer>,
+    ) -> Result<PromiseRaw<'e, NenReply>> {
         let inner = self.inner.clone();
         env.spawn_future(async move {
             let now = now_ms();
@@ -437,7 +512,11 @@ impl NenServer {
     /// Verifies and decrypts a request: signature, time window, replay (recorded atomically in
     /// the store after the signature verified), body. Rejects with a NenError otherwise.
     #[napi(ts_return_type = "Promise<OpenedRequest>")]
-    pub fn open<'e>(&self, env: &'e Env, request: NenRequest) -> Result<PromiseRaw<'e, OpenedRequest>> {
+    pub fn open<'e>(
+        &self,
+        env: &'e Env,
+        request: NenRequest,
+    ) -> Result<PromiseRaw<'e, OpenedRequest>> {
         let inner = self.inner.clone();
         let parsed = parse(&request, inner.config.max_body);
         env.spawn_future(async move { inner.open(parsed.or_js()?).await.or_js() })
@@ -453,7 +532,12 @@ impl NenServer {
     /// Seals a JSON response body (text) for `opened`, bound to its request and `status`
     /// (default 200). Returns the `{"ct","n"}` body to send.
     #[napi]
-    pub fn seal(&self, opened: &OpenedRequest, json: Either<String, &[u8]>, status: Option<u32>) -> Result<String> {
+    pub fn seal(
+        &self,
+        opened: &OpenedRequest,
+        json: Either<String, &[u8]>,
+        status: Option<u32>,
+    ) -> Result<String> {
         let bytes = match &json {
             Either::A(s) => s.as_bytes(),
             Either::B(b) => b,
@@ -472,7 +556,9 @@ impl NenServer {
     /// `streamPadding`.
     #[napi]
     pub fn stream(&self, opened: &OpenedRequest, pad_block: Option<u32>) -> Result<NenStream> {
-        let pad = pad_block.map(|p| p as usize).unwrap_or(self.inner.config.pad_block);
+        let pad = pad_block
+            .map(|p| p as usize)
+            .unwrap_or(self.inner.config.pad_block);
         let (sealer, nonce) =
             with_rng(|rng| opened.session.stream_sealer(&opened.binding, pad, rng)).or_js()?;
         Ok(NenStream { sealer, nonce })
@@ -481,19 +567,31 @@ impl NenServer {
     /// Answers the authenticated `POST /api/nen/rotate`: a fresh key exchange bound to the old
     /// session, which keeps working for `rotationGraceMs`.
     #[napi(ts_return_type = "Promise<NenReply>")]
-    pub fn rotate<'e>(&self, env: &'e Env, request: NenRequest) -> Result<PromiseRaw<'e, NenReply>> {
+    pub fn rotate<'e>(
+        &self,
+        env: &'e Env,
+        request: NenRequest,
+    ) -> Result<PromiseRaw<'e, NenReply>> {
         self.lifecycle(env, Lifecycle::Rotate, request)
     }
 
     /// Answers the authenticated `POST /api/nen/terminate`: deletes the session everywhere.
     #[napi(ts_return_type = "Promise<NenReply>")]
-    pub fn terminate<'e>(&self, env: &'e Env, request: NenRequest) -> Result<PromiseRaw<'e, NenReply>> {
+    pub fn terminate<'e>(
+        &self,
+        env: &'e Env,
+        request: NenRequest,
+    ) -> Result<PromiseRaw<'e, NenReply>> {
         self.lifecycle(env, Lifecycle::Terminate, request)
     }
 
     /// Answers the authenticated `GET /api/nen/status`.
     #[napi(ts_return_type = "Promise<NenReply>")]
-    pub fn status<'e>(&self, env: &'e Env, request: NenRequest) -> Result<PromiseRaw<'e, NenReply>> {
+    pub fn status<'e>(
+        &self,
+        env: &'e Env,
+        request: NenRequest,
+    ) -> Result<PromiseRaw<'e, NenReply>> {
         self.lifecycle(env, Lifecycle::Status, request)
     }
 
@@ -501,12 +599,20 @@ impl NenServer {
     #[napi]
     pub fn memory_stats(&self) -> Result<MemoryStats> {
         let (sessions, nonces) = self.inner.store.memory().or_js()?.sizes(now_ms());
-        Ok(MemoryStats { sessions: sessions as u32, nonces: nonces as u32 })
+        Ok(MemoryStats {
+            sessions: sessions as u32,
+            nonces: nonces as u32,
+        })
     }
 }
 
 impl NenServer {
-    fn lifecycle<'e>(&self, env: &'e Env, action: Lifecycle, request: NenRequest) -> Result<PromiseRaw<'e, NenReply>> {
+    fn lifecycle<'e>(
+        &self,
+        env: &'e Env,
+        action: Lifecycle,
+        request: NenRequest,
+    ) -> Result<PromiseRaw<'e, NenReply>> {
         let inner = self.inner.clone();
         let parsed = parse(&request, inner.config.max_body);
         env.spawn_future(async move { inner.lifecycle(action, parsed.or_js()?).await.or_js() })

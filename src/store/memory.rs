@@ -31,7 +31,10 @@ struct Entry {
 impl MemoryStore {
     pub fn new(window_ms: u64) -> Self {
         Self {
-            sessions: Mutex::new(Sessions { map: HashMap::new(), last_sweep: 0 }),
+            sessions: Mutex::new(Sessions {
+                map: HashMap::new(),
+                last_sweep: 0,
+            }),
             replay: Mutex::new(ReplayWindow::new(window_ms)),
         }
     }
@@ -53,7 +56,13 @@ impl MemoryStore {
             s.last_sweep = now_ms;
         }
         let expires_at = session.expires_at();
-        s.map.insert(*session.sid(), Entry { session: Arc::new(session), expires_at });
+        s.map.insert(
+            *session.sid(),
+            Entry {
+                session: Arc::new(session),
+                expires_at,
+            },
+        );
     }
 
     pub fn load(&self, sid: &SessionId, now_ms: u64) -> Result<Arc<ServerSession>, Error> {
@@ -76,10 +85,16 @@ impl MemoryStore {
         now_ms: u64,
     ) -> Result<(), Error> {
         // The session may have been terminated between load and record.
-        if !self.sessions().map.get(sid).is_some_and(|e| e.expires_at > now_ms) {
+        if !self
+            .sessions()
+            .map
+            .get(sid)
+            .is_some_and(|e| e.expires_at > now_ms)
+        {
             return Err(Error::SessionExpired);
         }
-        self.replay().check_and_record(sid, nonce, timestamp, now_ms)
+        self.replay()
+            .check_and_record(sid, nonce, timestamp, now_ms)
     }
 
     pub fn delete(&self, sid: &SessionId) {

@@ -1,11 +1,15 @@
 //! Session stores. One enum rather than a trait object: the memory store is synchronous and
 //! must stay callable inline on the JS thread, which an async trait would hide.
 
+mod js;
 mod memory;
 mod redis;
+mod remote;
 
+pub use self::js::{Dispatch, JsBackend};
 pub use self::memory::MemoryStore;
-pub use self::redis::{RedisStore, Target};
+pub use self::redis::{RedisBackend, Target};
+pub use self::remote::RemoteStore;
 
 use nen_core::crypto::Nonce;
 use nen_core::{Error, ServerSession, SessionId};
@@ -13,7 +17,19 @@ use std::sync::Arc;
 
 pub enum Store {
     Memory(MemoryStore),
-    Redis(RedisStore),
+    Redis(RemoteStore<RedisBackend>),
+    Js(RemoteStore<JsBackend>),
+}
+
+/// Forwards a call to whichever remote store is in use.
+macro_rules! remote {
+    ($self:ident, $r:ident => $call:expr, memory $m:ident => $mem:expr) => {
+        match $self {
+            Store::Memory($m) => $mem,
+            Store::Redis($r) => $call,
+            Store::Js($r) => $call,
+        }
+    };
 }
 
 impl Store {
@@ -27,20 +43,14 @@ impl Store {
     }
 
     pub async fn put(&self, session: ServerSession, now_ms: u64) -> Result<(), Error> {
-        match self {
-            Store::Memory(m) => {
-                m.put(session, now_ms);
-                Ok(())
-            }
-            Store::Redis(r) => r.put(session, now_ms).await,
-        }
+        remote!(self, r => r.put(session, now_ms).await, memory m => {
+            m.put(session, now_ms);
+            Ok(())
+        })
     }
 
     pub async fn load(&self, sid: &SessionId, now_ms: u64) -> Result<Arc<ServerSession>, Error> {
-        match self {
-            Store::Memory(m) => m.load(sid, now_ms),
-            Store::Redis(r) => r.load(sid, now_ms).await,
-        }
+        remote!(self, r => r.load(sid, now_ms).await, memory m => m.load(sid, now_ms))
     }
 
     pub async fn record_nonce(
@@ -51,29 +61,21 @@ impl Store {
         window_ms: u64,
         now_ms: u64,
     ) -> Result<(), Error> {
-        match self {
-            Store::Memory(m) => m.record_nonce(sid, nonce, timestamp, now_ms),
-            Store::Redis(r) => r.record_nonce(sid, nonce, timestamp, window_ms, now_ms).await,
-        }
+        remote!(self, r => r.record_nonce(sid, nonce, timestamp, window_ms, now_ms).await,
+            memory m => m.record_nonce(sid, nonce, timestamp, now_ms))
     }
 
     pub async fn delete(&self, sid: &SessionId) -> Result<(), Error> {
-        match self {
-            Store::Memory(m) => {
-                m.delete(sid);
-                Ok(())
-            }
-            Store::Redis(r) => r.delete(sid).await,
-        }
+        remote!(self, r => r.delete(sid).await, memory m => {
+            m.delete(sid);
+            Ok(())
+        })
     }
 
     pub async fn expire_by(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
-        match self {
-            Store::Memory(m) => {
-                m.expire_by(sid, at_ms);
-                Ok(())
-            }
-            Store::Redis(r) => r.expire_by(sid, at_ms, now_ms).await,
-        }
+        remote!(self, r => r.expire_by(sid, at_ms, now_ms).await, memory m => {
+            m.expire_by(sid, at_ms);
+            Ok(())
+        })
     }
 }

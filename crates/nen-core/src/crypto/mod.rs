@@ -29,6 +29,8 @@ pub const MLKEM_EK_LEN: usize = 1184;
 pub const MLKEM_CT_LEN: usize = 1088;
 /// ML-KEM-768 decapsulation key seed length (d ‖ z).
 pub const MLKEM_SEED_LEN: usize = 64;
+/// ML-KEM-768 expanded decapsulation key length (FIPS 203 encoding; Nen stores seeds instead).
+pub const MLKEM_DK_LEN: usize = 2400;
 /// X25519 public key and scalar length.
 pub const X25519_LEN: usize = 32;
 /// ML-DSA-65 verifying key length.
@@ -242,6 +244,12 @@ impl MlKemDecapsKey {
     pub fn decapsulate(&self, ct: &[u8]) -> Result<Secret32, Error> {
         let ct: &[u8; MLKEM_CT_LEN] = ct.try_into().map_err(|_| Error::HandshakeBadResponse)?;
         Ok(Secret32::from_bytes(self.0.decapsulate(ct)))
+    }
+    /// The FIPS 203 expanded encoding `dk_PKE ‖ ek ‖ H(ek) ‖ z` of this key. Secret. Nen never
+    /// stores or accepts this form (only seeds); it exists so that published vectors, which list
+    /// `dk` expanded, can be checked byte for byte.
+    pub fn expanded_bytes(&self) -> [u8; MLKEM_DK_LEN] {
+        self.0.expanded_bytes()
     }
 }
 

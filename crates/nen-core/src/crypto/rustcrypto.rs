@@ -9,7 +9,7 @@ use ml_kem::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{MLDSA_SIG_LEN, MLDSA_VK_LEN, MLKEM_CT_LEN, MLKEM_EK_LEN, TAG_LEN};
+use super::{MLDSA_SIG_LEN, MLDSA_VK_LEN, MLKEM_CT_LEN, MLKEM_DK_LEN, MLKEM_EK_LEN, TAG_LEN};
 
 pub(super) fn aead_seal(
     key: &[u8; 32],
@@ -98,6 +98,13 @@ impl MlKemDk {
     }
     pub(super) fn decapsulate(&self, ct: &[u8; MLKEM_CT_LEN]) -> [u8; 32] {
         self.0.decapsulate(&(*ct).into()).into()
+    }
+    // ml-kem deprecates the expanded form in favour of seeds, as Nen does; exporting it is only
+    // used to compare against vectors that list the expanded dk.
+    #[allow(deprecated)]
+    pub(super) fn expanded_bytes(&self) -> [u8; MLKEM_DK_LEN] {
+        use ml_kem::ExpandedKeyEncoding;
+        self.0.to_expanded_bytes().into()
     }
 }
 

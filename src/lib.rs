@@ -70,7 +70,7 @@ pub struct NenIdentity {
 /// Generates a new ML-DSA-65 server identity.
 #[napi]
 pub fn generate_identity() -> napi::Result<NenIdentity> {
-    let (id, seed) = rng::with_rng(|r| ServerIdentity::generate(r)).map_err(error::js_error)?;
+    let (id, seed) = rng::with_rng(ServerIdentity::generate).map_err(error::js_error)?;
     Ok(NenIdentity {
         public_key: b64(id.public_key()),
         secret_key: b64(seed.as_bytes()),

@@ -85,11 +85,11 @@ impl MemoryStore {
         now_ms: u64,
     ) -> Result<(), Error> {
         // The session may have been terminated between load and record.
-        if !self
+        if self
             .sessions()
             .map
             .get(sid)
-            .is_some_and(|e| e.expires_at > now_ms)
+            .is_none_or(|e| e.expires_at <= now_ms)
         {
             return Err(Error::SessionExpired);
         }

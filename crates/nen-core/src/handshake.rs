@@ -187,10 +187,13 @@ pub fn server_handshake(
     }
     let ek_c = unb64(req.ek.ok_or(Error::HandshakeMissingPublicKey)?)?;
     let x_c = match mode {
+        // Like `ek`: bad base64 is DecodingFailed, a key of the wrong length HandshakeFailed.
         Mode::Hybrid => {
-            unb64_array::<X25519_LEN>(req.x25519.ok_or(Error::HandshakeMissingPublicKey)?)
-                .map_err(|_| Error::HandshakeFailed)?
-                .to_vec()
+            let x_c = unb64(req.x25519.ok_or(Error::HandshakeMissingPublicKey)?)?;
+            if x_c.len() != X25519_LEN {
+                return Err(Error::HandshakeFailed);
+            }
+            x_c
         }
         Mode::MlKem768 if req.x25519.is_some() => return Err(Error::InvalidEnvelope),
         Mode::MlKem768 => Vec::new(),

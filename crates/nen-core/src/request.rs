@@ -274,7 +274,10 @@ impl ServerSession {
 
 /// Payloads are JSON: anything else is [`Error::PayloadNotJson`].
 pub(crate) fn check_json(bytes: &[u8]) -> Result<(), Error> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(bytes)
+    // JSON is UTF-8 (RFC 8259 §8.1). `from_slice` does not validate the strings it skips, so
+    // check the text as a whole first.
+    let text = core::str::from_utf8(bytes).map_err(|_| Error::PayloadNotJson)?;
+    serde_json::from_str::<serde::de::IgnoredAny>(text)
         .map(|_| ())
         .map_err(|_| Error::PayloadNotJson)
 }

@@ -187,8 +187,11 @@ impl StreamOpener {
     /// Opens the next frame (`event` is its SSE event name, `data` its data field). After the
     /// first failure every call fails: a stream that went wrong yields nothing more.
     pub fn open_frame(&mut self, event: Option<&str>, data: &str) -> Result<StreamEvent, Error> {
+        let was_open = self.state == OpenerState::Open;
         let r = self.open_inner(event, data);
-        if r.is_err() {
+        // An authenticated error frame ends the stream (state `Ended`, the server's code as the
+        // error); every other failure poisons it.
+        if r.is_err() && !(was_open && self.state == OpenerState::Ended) {
             self.state = OpenerState::Failed;
         }
         r

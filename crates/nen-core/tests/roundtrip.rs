@@ -2,29 +2,9 @@
 
 mod common;
 use common::*;
-use nen_core::request::{parse_request, RequestParts, SignedRequest};
+use nen_core::request::parse_request;
 use nen_core::stream::StreamEvent;
 use nen_core::{ClientSession, Mode, ServerSession};
-
-fn header<'a>(req: &'a SignedRequest, name: &str) -> Option<&'a str> {
-    req.headers
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.as_str())
-}
-
-pub fn parts<'a>(method: &'a str, target: &'a str, req: &'a SignedRequest) -> RequestParts<'a> {
-    RequestParts {
-        method,
-        target,
-        version: header(req, "x-nen-version"),
-        session: header(req, "x-nen-session"),
-        timestamp: header(req, "x-nen-timestamp"),
-        nonce: header(req, "x-nen-nonce"),
-        signature: header(req, "x-nen-signature"),
-        body: req.body.as_deref().map(str::as_bytes),
-    }
-}
 
 fn exchange(client: &ClientSession, server: &ServerSession, method: &str, body: Option<&str>) {
     let mut crng = rng(3);

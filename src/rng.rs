@@ -7,6 +7,7 @@
 use nen_core::rng::ChaChaRng;
 use nen_core::Error;
 use std::cell::RefCell;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 thread_local! {
@@ -27,10 +28,14 @@ pub fn with_rng<T>(f: impl FnOnce(&mut ChaChaRng) -> Result<T, Error>) -> Result
     })
 }
 
-/// Unix time in milliseconds.
+/// Unix time in milliseconds, never stepping back: if the system clock is set back, time stands
+/// still until it catches up. The replay guard forgets nonces by this clock, and the window check
+/// uses the same one, so a clock step cannot reopen a window whose nonces were forgotten.
 pub fn now_ms() -> u64 {
-    SystemTime::now()
+    static LAST: AtomicU64 = AtomicU64::new(0);
+    let wall = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+        .unwrap_or(0);
+    LAST.fetch_max(wall, Ordering::Relaxed).max(wall)
 }

@@ -6,8 +6,10 @@
 //!
 //! Rules (RFC 3986 §6.2.2): a percent-escape of an unreserved character is decoded; every other
 //! escape keeps upper-case hex; a raw byte that is neither unreserved nor allowed literally in
-//! that component is escaped. Query pairs are split on `&`, empty pairs dropped, a pair without
-//! `=` gets one, and pairs are sorted bytewise.
+//! that component is escaped. Query pairs are split on `&`, empty pairs dropped, and sorted by
+//! key, stably: pairs with the same key keep their order, because frameworks differ in whether
+//! the first or the last of them wins, and a hop must not be able to choose. `a` and `a=` stay
+//! distinct for the same reason (some frameworks read them as null and "").
 
 use crate::error::Error;
 use alloc::{string::String, vec::Vec};
@@ -98,18 +100,36 @@ pub fn canonical_query(raw: &str) -> Result<String, Error> {
     if raw.is_empty() {
         return Ok(String::new());
     }
-    let mut pairs: Vec<String> = Vec::new();
+    // (normalised key length, normalised pair): the key is the pair's prefix.
+    let mut pairs: Vec<(usize, String)> = Vec::new();
     for pair in raw.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
         let mut s = String::with_capacity(pair.len() + 1);
-        normalize(k.as_bytes(), QUERY_LITERAL, &mut s)?;
-        s.push('=');
-        // '=' inside a value is data, not a separator.
-        normalize(v.as_bytes(), b"!$'()*+,;:@/?=", &mut s)?;
-        pairs.push(s);
+        let key_len = match pair.split_once('=') {
+            Some((k, v)) => {
+                normalize(k.as_bytes(), QUERY_LITERAL, &mut s)?;
+                let key_len = s.len();
+                s.push('=');
+                // '=' inside a value is data, not a separator.
+                normalize(v.as_bytes(), b"!$'()*+,;:@/?=", &mut s)?;
+                key_len
+            }
+            None => {
+                normalize(pair.as_bytes(), QUERY_LITERAL, &mut s)?;
+                s.len()
+            }
+        };
+        pairs.push((key_len, s));
     }
-    pairs.sort_unstable();
-    Ok(pairs.join("&"))
+    // Stable: same-key pairs keep their order.
+    pairs.sort_by(|(ka, a), (kb, b)| a[..*ka].cmp(&b[..*kb]));
+    let mut out = String::with_capacity(raw.len());
+    for (i, (_, p)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(p);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -119,10 +139,10 @@ mod tests {
     #[test]
     fn respellings_agree() {
         let a = canonical_target("/api/%7euser/x?b=2&a=1&&c").unwrap();
-        let b = canonical_target("/api/~user/x?c=&a=1&b=2").unwrap();
+        let b = canonical_target("/api/~user/x?c&a=1&b=2").unwrap();
         assert_eq!(a, b);
         assert_eq!(a.path, "/api/~user/x");
-        assert_eq!(a.query, "a=1&b=2&c=");
+        assert_eq!(a.query, "a=1&b=2&c");
     }
 
     #[test]
@@ -139,6 +159,19 @@ mod tests {
         );
         assert_eq!(canonical_query("q=a b").unwrap(), "q=a%20b");
         assert_eq!(canonical_query("x=1=2").unwrap(), "x=1=2");
+        // Which duplicate comes first is meaning; so is `a` versus `a=`.
+        assert_ne!(
+            canonical_query("role=user&role=admin").unwrap(),
+            canonical_query("role=admin&role=user").unwrap()
+        );
+        assert_eq!(
+            canonical_query("b=1&role=user&a=0&role=admin").unwrap(),
+            "a=0&b=1&role=user&role=admin"
+        );
+        assert_ne!(
+            canonical_query("a").unwrap(),
+            canonical_query("a=").unwrap()
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ use crate::rng::{draw, Rng};
 use crate::session::{ClientSession, ServerSession};
 use crate::types::{Mode, SessionId, PROTOCOL_VERSION};
 use crate::wire::{b64, put_lp, unb64, unb64_array};
+use alloc::borrow::Cow;
 use alloc::{string::String, vec::Vec};
 
 /// Context string of the identity signature (FIPS 204 `ctx`).
@@ -133,31 +134,31 @@ pub struct ServerConfig<'a> {
 struct RequestJson<'a> {
     v: Option<serde_json::Value>,
     #[serde(borrow)]
-    mode: Option<&'a str>,
+    mode: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    ek: Option<&'a str>,
+    ek: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    x25519: Option<&'a str>,
+    x25519: Option<Cow<'a, str>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct ResponseJson<'a> {
     v: u8,
     #[serde(borrow)]
-    mode: &'a str,
+    mode: Cow<'a, str>,
     #[serde(borrow)]
-    sid: &'a str,
+    sid: Cow<'a, str>,
     #[serde(borrow)]
-    ct: &'a str,
+    ct: Cow<'a, str>,
     #[serde(borrow, skip_serializing_if = "Option::is_none", default)]
-    x25519: Option<&'a str>,
+    x25519: Option<Cow<'a, str>>,
     exp: u64,
     #[serde(borrow, skip_serializing_if = "Option::is_none", default)]
-    kid: Option<&'a str>,
+    kid: Option<Cow<'a, str>>,
     #[serde(borrow, skip_serializing_if = "Option::is_none", default)]
-    sig: Option<&'a str>,
+    sig: Option<Cow<'a, str>>,
     #[serde(borrow)]
-    confirm: &'a str,
+    confirm: Cow<'a, str>,
 }
 
 fn version_of(v: &Option<serde_json::Value>) -> Result<(), Error> {
@@ -181,15 +182,15 @@ pub fn server_handshake(
     let req: RequestJson<'_> =
         serde_json::from_slice(request).map_err(|_| Error::InvalidEnvelope)?;
     version_of(&req.v)?;
-    let mode = Mode::parse(req.mode.ok_or(Error::UnsupportedMode)?)?;
+    let mode = Mode::parse(&req.mode.ok_or(Error::UnsupportedMode)?)?;
     if !config.modes.contains(&mode) {
         return Err(Error::UnsupportedMode);
     }
-    let ek_c = unb64(req.ek.ok_or(Error::HandshakeMissingPublicKey)?)?;
+    let ek_c = unb64(&req.ek.ok_or(Error::HandshakeMissingPublicKey)?)?;
     let x_c = match mode {
         // Like `ek`: bad base64 is DecodingFailed, a key of the wrong length HandshakeFailed.
         Mode::Hybrid => {
-            let x_c = unb64(req.x25519.ok_or(Error::HandshakeMissingPublicKey)?)?;
+            let x_c = unb64(&req.x25519.ok_or(Error::HandshakeMissingPublicKey)?)?;
             if x_c.len() != X25519_LEN {
                 return Err(Error::HandshakeFailed);
             }
@@ -239,23 +240,16 @@ pub fn server_handshake(
         )?)),
         None => None,
     };
-    let (sid_hex, ct_b64, x_b64, kid_b64, confirm_b64) = (
-        sid.to_hex(),
-        b64(&ct),
-        (mode == Mode::Hybrid).then(|| b64(&x_s)),
-        config.identity.map(|i| b64(&i.kid)),
-        b64(&confirm),
-    );
     let body = serde_json::to_string(&ResponseJson {
         v: PROTOCOL_VERSION,
-        mode: mode.as_str(),
-        sid: &sid_hex,
-        ct: &ct_b64,
-        x25519: x_b64.as_deref(),
+        mode: mode.as_str().into(),
+        sid: sid.to_hex().into(),
+        ct: b64(&ct).into(),
+        x25519: (mode == Mode::Hybrid).then(|| b64(&x_s).into()),
         exp,
-        kid: kid_b64.as_deref(),
-        sig: sig.as_deref(),
-        confirm: &confirm_b64,
+        kid: config.identity.map(|i| b64(&i.kid).into()),
+        sig: sig.map(Cow::Owned),
+        confirm: b64(&confirm).into(),
     })
     .map_err(|_| Error::Internal)?;
     Ok((ServerSession::new(sid, mode, exp, sched.keys, th), body))
@@ -348,16 +342,21 @@ impl ClientHandshake {
         version_of(&v.v)?;
         let r: ResponseJson<'_> =
             serde_json::from_slice(response).map_err(|_| Error::HandshakeBadResponse)?;
-        if Mode::parse(r.mode) != Ok(self.mode) {
+        if Mode::parse(&r.mode) != Ok(self.mode) {
             return Err(Error::TranscriptMismatch);
         }
         let bad = |_: Error| Error::HandshakeBadResponse;
-        let sid = SessionId::parse(r.sid).map_err(bad)?;
-        let ct = unb64_array::<MLKEM_CT_LEN>(r.ct).map_err(bad)?;
-        let confirm = unb64_array::<32>(r.confirm).map_err(bad)?;
-        let kid = r.kid.map(unb64_array::<32>).transpose().map_err(bad)?;
-        let sig = r.sig.map(unb64).transpose().map_err(bad)?;
-        let x_s = match (self.mode, r.x25519) {
+        let sid = SessionId::parse(&r.sid).map_err(bad)?;
+        let ct = unb64_array::<MLKEM_CT_LEN>(&r.ct).map_err(bad)?;
+        let confirm = unb64_array::<32>(&r.confirm).map_err(bad)?;
+        let kid = r
+            .kid
+            .as_deref()
+            .map(unb64_array::<32>)
+            .transpose()
+            .map_err(bad)?;
+        let sig = r.sig.as_deref().map(unb64).transpose().map_err(bad)?;
+        let x_s = match (self.mode, r.x25519.as_deref()) {
             (Mode::Hybrid, Some(x)) => unb64_array::<X25519_LEN>(x).map_err(bad)?.to_vec(),
             (Mode::Hybrid, None) => return Err(Error::HandshakeBadResponse),
             (Mode::MlKem768, None) => Vec::new(),

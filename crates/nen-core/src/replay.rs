@@ -15,6 +15,10 @@ use alloc::collections::{BTreeMap, BTreeSet};
 #[derive(Debug, Default)]
 pub struct ReplayWindow {
     window_ms: u64,
+    /// The latest `now` seen: eviction never uses an earlier one, so a clock that steps back
+    /// cannot make a forgotten nonce acceptable again. Callers must check the time window against
+    /// a clock that does not step back either (the addon's clock is monotonic).
+    high_water: u64,
     seen: BTreeMap<(SessionId, Nonce), u64>,
     by_time: BTreeSet<(u64, SessionId, Nonce)>,
 }
@@ -48,7 +52,8 @@ impl ReplayWindow {
 
     /// Forgets every nonce whose request can no longer pass the window.
     pub fn evict(&mut self, now_ms: u64) {
-        let cutoff = now_ms.saturating_sub(self.window_ms);
+        self.high_water = self.high_water.max(now_ms);
+        let cutoff = self.high_water.saturating_sub(self.window_ms);
         while let Some(&(ts, sid, nonce)) = self.by_time.first() {
             if ts >= cutoff {
                 break;
@@ -72,5 +77,28 @@ impl ReplayWindow {
     /// Whether no nonce is held.
     pub fn is_empty(&self) -> bool {
         self.seen.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eviction_never_measures_from_an_earlier_now() {
+        let sid = SessionId::from_bytes([1; 16]);
+        let mut w = ReplayWindow::new(30_000);
+        w.check_and_record(&sid, &Nonce::from_bytes([2; 12]), 190_000, 190_000)
+            .unwrap();
+        w.evict(200_000);
+        assert_eq!(w.len(), 1, "still inside the window at 200 000");
+        w.evict(300_000);
+        assert!(w.is_empty(), "forgotten once its request left the window");
+        // A clock set back to 195 000 does not move the cutoff back: what it records for an
+        // old timestamp is dropped at the next eviction, measured from 300 000.
+        w.check_and_record(&sid, &Nonce::from_bytes([3; 12]), 195_000, 195_000)
+            .unwrap();
+        w.evict(195_000);
+        assert!(w.is_empty());
     }
 }

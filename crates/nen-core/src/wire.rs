@@ -2,6 +2,7 @@
 
 use crate::crypto::{Nonce, Tag, NONCE_LEN, TAG_LEN};
 use crate::error::Error;
+use alloc::borrow::Cow;
 use alloc::{string::String, vec::Vec};
 use base64::{engine::general_purpose::STANDARD, Engine};
 
@@ -60,16 +61,16 @@ pub fn put_lp(out: &mut Vec<u8>, field: &[u8]) {
 #[serde(deny_unknown_fields)]
 struct RequestEnvelopeJson<'a> {
     #[serde(borrow)]
-    ct: &'a str,
+    ct: Cow<'a, str>,
 }
 
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ResponseEnvelopeJson<'a> {
     #[serde(borrow)]
-    ct: &'a str,
+    ct: Cow<'a, str>,
     #[serde(borrow)]
-    n: &'a str,
+    n: Cow<'a, str>,
 }
 
 /// A sealed payload: ciphertext with its tag split off.
@@ -106,7 +107,7 @@ impl Sealed {
 pub fn parse_request_envelope(body: &[u8]) -> Result<Sealed, Error> {
     let env: RequestEnvelopeJson<'_> =
         serde_json::from_slice(body).map_err(|_| Error::InvalidEnvelope)?;
-    Sealed::from_wire(unb64(env.ct)?)
+    Sealed::from_wire(unb64(&env.ct)?)
 }
 
 /// Serialises a request body envelope.
@@ -121,7 +122,7 @@ pub fn request_envelope(sealed: &Sealed) -> String {
 pub fn parse_response_envelope(body: &[u8]) -> Result<(Sealed, Nonce), Error> {
     let env: ResponseEnvelopeJson<'_> =
         serde_json::from_slice(body).map_err(|_| Error::InvalidEnvelope)?;
-    Ok((Sealed::from_wire(unb64(env.ct)?)?, nonce_from_b64(env.n)?))
+    Ok((Sealed::from_wire(unb64(&env.ct)?)?, nonce_from_b64(&env.n)?))
 }
 
 /// Serialises a response body envelope.
@@ -140,7 +141,7 @@ pub fn parse_error_body(body: &[u8]) -> Option<Error> {
     #[derive(serde::Deserialize)]
     struct Inner<'a> {
         #[serde(borrow)]
-        code: &'a str,
+        code: Cow<'a, str>,
     }
     #[derive(serde::Deserialize)]
     struct Outer<'a> {
@@ -148,5 +149,5 @@ pub fn parse_error_body(body: &[u8]) -> Option<Error> {
         error: Inner<'a>,
     }
     let o: Outer<'_> = serde_json::from_slice(body).ok()?;
-    Error::from_code(o.error.code)
+    Error::from_code(&o.error.code)
 }

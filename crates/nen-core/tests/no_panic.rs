@@ -816,20 +816,23 @@ enum PathItem {
     Byte(u8),
 }
 
-/// What a target means: path items, and a multiset of (key, value) pairs.
+/// What a target means: path items, and (key, value) pairs where `None` is a bare `key` (not
+/// `key=`) and the order of pairs with the same key matters (first-wins versus last-wins).
 #[derive(Clone, Debug)]
 struct Meaning {
     path: Vec<PathItem>,
-    query: Vec<(Vec<u8>, Vec<u8>)>,
+    query: Vec<(Vec<u8>, Option<Vec<u8>>)>,
 }
 
 impl Meaning {
+    /// The query with pairs ordered by key, same-key pairs in their original order.
+    fn grouped(&self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+        let mut q = self.query.clone();
+        q.sort_by(|a, b| a.0.cmp(&b.0));
+        q
+    }
     fn same_as(&self, other: &Meaning) -> bool {
-        let mut a = self.query.clone();
-        let mut b = other.query.clone();
-        a.sort();
-        b.sort();
-        self.path == other.path && a == b
+        self.path == other.path && self.grouped() == other.grouped()
     }
 }
 
@@ -849,12 +852,25 @@ fn meaning() -> impl Strategy<Value = Meaning> {
         prop::collection::vec(
             (
                 prop::collection::vec(meaning_byte(), 0..4),
-                prop::collection::vec(meaning_byte(), 0..4),
+                prop::option::of(prop::collection::vec(meaning_byte(), 0..4)),
             ),
             0..4,
         ),
     )
-        .prop_map(|(path, query)| Meaning { path, query })
+        .prop_map(|(path, query)| Meaning {
+            path,
+            // An empty key without '=' is an empty pair, which means nothing: give it its '='.
+            query: query
+                .into_iter()
+                .map(|(k, v)| {
+                    if k.is_empty() && v.is_none() {
+                        (k, Some(Vec::new()))
+                    } else {
+                        (k, v)
+                    }
+                })
+                .collect(),
+        })
 }
 
 /// A small change of meaning (which may, rarely, change nothing).
@@ -863,17 +879,17 @@ fn alter(m: &Meaning, which: Index, b: u8) -> Meaning {
     let n = m.path.len() + m.query.len() * 2;
     let k = which.index(n + 1);
     if k == n {
-        m.query.push((vec![b], Vec::new()));
+        m.query.push((vec![b], None));
     } else if k < m.path.len() {
         m.path[k] = PathItem::Byte(b);
     } else {
         let q = (k - m.path.len()) / 2;
-        let side = if (k - m.path.len()).is_multiple_of(2) {
-            &mut m.query[q].0
+        if (k - m.path.len()).is_multiple_of(2) {
+            m.query[q].0.push(b);
         } else {
-            &mut m.query[q].1
-        };
-        side.push(b);
+            // A bare key gains a value (`k` → `k=b`): a change of meaning too.
+            m.query[q].1.get_or_insert_with(Vec::new).push(b);
+        }
     }
     m
 }
@@ -934,7 +950,7 @@ fn spell(m: &Meaning, seed: u64) -> String {
             PathItem::Byte(b) => spell_byte(&mut s, *b, PATH_LITERAL, &mut c),
         }
     }
-    let mut pairs: Vec<String> = m
+    let pairs: Vec<String> = m
         .query
         .iter()
         .map(|(k, v)| {
@@ -942,20 +958,31 @@ fn spell(m: &Meaning, seed: u64) -> String {
             for &b in k {
                 spell_byte(&mut p, b, KEY_LITERAL, &mut c);
             }
-            // "k" and "k=" mean the same; "=" alone must keep its '=' or it is an empty pair.
-            if !v.is_empty() || k.is_empty() || c.coin() {
+            if let Some(v) = v {
                 p.push('=');
-            }
-            for &b in v {
-                spell_byte(&mut p, b, VALUE_LITERAL, &mut c);
+                for &b in v {
+                    spell_byte(&mut p, b, VALUE_LITERAL, &mut c);
+                }
             }
             p
         })
         .collect();
-    // Any order, with empty pairs anywhere.
-    for i in (1..pairs.len()).rev() {
-        pairs.swap(i, (c.next() % (i as u64 + 1)) as usize);
+    // Any order that keeps same-key pairs in their order, with empty pairs anywhere.
+    let mut order: Vec<usize> = (0..pairs.len()).collect();
+    for i in (1..order.len()).rev() {
+        order.swap(i, (c.next() % (i as u64 + 1)) as usize);
     }
+    let mut slots: Vec<usize> = Vec::new();
+    for (key, _) in &m.query {
+        slots.clear();
+        slots.extend((0..order.len()).filter(|&s| &m.query[order[s]].0 == key));
+        let mut members: Vec<usize> = slots.iter().map(|&s| order[s]).collect();
+        members.sort_unstable();
+        for (&s, idx) in slots.iter().zip(members) {
+            order[s] = idx;
+        }
+    }
+    let mut pairs: Vec<String> = order.iter().map(|&i| pairs[i].clone()).collect();
     for _ in 0..c.next() % 3 {
         let at = (c.next() % (pairs.len() as u64 + 1)) as usize;
         pairs.insert(at, String::new());

@@ -89,3 +89,43 @@ fn stream_round_trip_with_padding() {
     opener.finish().unwrap();
     assert_eq!(text, b"Hello world");
 }
+
+#[test]
+fn json_escapes_added_by_a_reserialising_hop_are_accepted() {
+    // Some gateways re-serialise JSON and escape '/' (or use \u escapes): same value, other bytes.
+    let escape = |s: &str| s.replace('/', "\\/").replace('=', "\\u003d");
+    let mut crng = rng(9);
+    let mut srng = rng(10);
+    let hs = nen_core::handshake::ClientHandshake::start(Mode::Hybrid, &mut crng).unwrap();
+    let (server, body) = nen_core::handshake::server_handshake(
+        escape(&hs.request_body()).as_bytes(),
+        &config(None),
+        None,
+        NOW,
+        &mut srng,
+    )
+    .unwrap();
+    assert!(
+        body.contains('/') || body.contains('='),
+        "the test needs something to escape"
+    );
+    let client = hs.finish(escape(&body).as_bytes(), None).unwrap();
+    let req = client
+        .sign_request("POST", "/api/x", Some(b"{\"a\":1}"), NOW, &mut crng)
+        .unwrap();
+    let escaped_body = escape(req.body.as_deref().unwrap());
+    let mut p = parts("POST", "/api/x", &req);
+    p.body = Some(escaped_body.as_bytes());
+    let opened = server
+        .open_request(parse_request(&p, 1 << 20).unwrap(), NOW, WINDOW)
+        .unwrap();
+    let env = server
+        .seal_response(&opened.binding, 200, b"{\"ok\":true}", &mut srng)
+        .unwrap();
+    assert_eq!(
+        client
+            .open_response(&req, 200, escape(&env).as_bytes())
+            .unwrap(),
+        b"{\"ok\":true}"
+    );
+}

@@ -74,7 +74,7 @@ function wrapMethods(Class, sync, async) {
   for (const name of async) Class.prototype[name] = wrapAsync(Class.prototype[name])
 }
 
-wrapMethods(native.NenServer, ['handshakeSync', 'openSync', 'seal', 'sealHead', 'stream', 'memoryStats'], ['handshake', 'open', 'rotate', 'terminate', 'status'])
+wrapMethods(native.NenServer, ['handshakeSync', 'openSync', 'seal', 'sealHead', 'stream', 'memoryStats', 'setTestNow'], ['handshake', 'open', 'rotate', 'terminate', 'status'])
 wrapMethods(native.NenStream, ['chunk', 'finish', 'fail'], [])
 wrapMethods(native.NenClientHandshake, ['finish'], [])
 wrapMethods(native.NenClientSession, ['sign', 'open', 'openHead', 'openStream', 'beginRotation'], [])

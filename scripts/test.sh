@@ -2,13 +2,12 @@
 # Every test. Installs or builds what it needs; safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/lib.sh
 
-step() { printf '\n== %s ==\n' "$*"; }
-
-step "toolchain"
-rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
-rustup component list --installed | grep -q '^clippy' || rustup component add clippy
-rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+step "toolchain and packages"
+ensure_rust
+ensure_node_deps
+ensure_system_packages
 
 step "format and lints"
 cargo fmt --all --check
@@ -16,7 +15,18 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "nen-core builds no_std for wasm32"
 cargo build -p nen-core --target wasm32-unknown-unknown --no-default-features --locked
-cargo build -p nen-wasm --target wasm32-unknown-unknown --locked
 
-step "Rust tests"
+step "Rust tests: protocol, published vectors, tamper and property tests, WASM bindings"
 cargo test --workspace --locked
+
+step "native addon (release build)"
+build_addon
+
+step "WebAssembly core and @withnen/client"
+build_client
+
+step "addon tests: memory, Redis, Redis Cluster and JS stores, packaging"
+node --test __test__/
+
+step "client tests: Node, headless Chromium, reproducible vectors"
+node --test packages/client/test/

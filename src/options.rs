@@ -26,6 +26,12 @@ pub struct NenServerOptions {
     /// The server's ML-DSA-65 identity: the base64 secret seed from `generateIdentity()`.
     /// When set, every handshake is signed and clients can pin the public key.
     pub identity_secret_key: Option<String>,
+    /// Tests only: a base64 32-byte seed for a deterministic generator, so an end-to-end run
+    /// reproduces `docs/vectors`. Refused (ISO-9001) unless the environment has
+    /// `NEN_TEST_HOOKS=1`. Never set it in a product: every key would be predictable.
+    pub test_rng_seed: Option<String>,
+    /// Tests only, with `testRngSeed`: a fixed clock (Unix ms).
+    pub test_now_ms: Option<f64>,
 }
 
 /// Session-store selection.

@@ -17,11 +17,13 @@ use napi_derive::napi;
 use nen_core::crypto::{AeadKey, MlDsaSeed};
 use nen_core::handshake::{server_handshake, ServerConfig, ServerIdentity};
 use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBinding};
+use nen_core::rng::ChaChaRng;
 use nen_core::stream::{StreamSealer, HEADER_STREAM_NONCE};
 use nen_core::wire::{b64, unb64_array};
 use nen_core::{Error as NenErr, Method, Mode, ServerSession, DEFAULT_WINDOW_MS};
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// `(op, key, arg, ttlMs) => Promise<string | null>`, see `store/js.rs`.
@@ -41,6 +43,14 @@ struct Config {
 struct Inner {
     config: Config,
     store: Store,
+    test: Option<TestHooks>,
+}
+
+/// A fixed clock and a seeded generator, so an end-to-end run can reproduce `docs/vectors`
+/// byte for byte. Refused unless `NEN_TEST_HOOKS=1`: a product must never run on them.
+struct TestHooks {
+    rng: Mutex<ChaChaRng>,
+    now_ms: std::sync::atomic::AtomicU64,
 }
 
 /// A reply ready to send: status, headers and body.
@@ -225,6 +235,23 @@ fn store_from(
     }
 }
 
+fn test_hooks(o: &NenServerOptions) -> std::result::Result<Option<TestHooks>, NenErr> {
+    if o.test_rng_seed.is_none() && o.test_now_ms.is_none() {
+        return Ok(None);
+    }
+    if std::env::var("NEN_TEST_HOOKS").as_deref() != Ok("1") {
+        return Err(NenErr::InvalidConfiguration);
+    }
+    let seed = match &o.test_rng_seed {
+        Some(s) => unb64_array::<32>(s.trim()).map_err(|_| NenErr::InvalidConfiguration)?,
+        None => return Err(NenErr::InvalidConfiguration),
+    };
+    Ok(Some(TestHooks {
+        rng: Mutex::new(ChaChaRng::from_seed(seed)),
+        now_ms: o.test_now_ms.map_or_else(now_ms, |t| t as u64).into(),
+    }))
+}
+
 fn config_from(o: &NenServerOptions) -> std::result::Result<Config, NenErr> {
     let modes = match &o.modes {
         None => vec![Mode::Hybrid, Mode::MlKem768],
@@ -303,6 +330,22 @@ fn json_reply(status: u32, body: String) -> NenReply {
 }
 
 impl Inner {
+    fn now(&self) -> u64 {
+        self.test.as_ref().map_or_else(now_ms, |t| {
+            t.now_ms.load(std::sync::atomic::Ordering::Relaxed)
+        })
+    }
+
+    fn rng<T>(
+        &self,
+        f: impl FnOnce(&mut ChaChaRng) -> std::result::Result<T, NenErr>,
+    ) -> std::result::Result<T, NenErr> {
+        match &self.test {
+            Some(t) => f(&mut t.rng.lock().unwrap_or_else(|p| p.into_inner())),
+            None => with_rng(f),
+        }
+    }
+
     fn server_config(&self) -> ServerConfig<'_> {
         ServerConfig {
             modes: &self.config.modes,
@@ -316,12 +359,12 @@ impl Inner {
         body: &[u8],
         now: u64,
     ) -> std::result::Result<(ServerSession, String), NenErr> {
-        with_rng(|rng| server_handshake(body, &self.server_config(), None, now, rng))
+        self.rng(|rng| server_handshake(body, &self.server_config(), None, now, rng))
     }
 
     /// Verify, decrypt and record the nonce: the whole of `open`, for any store.
     async fn open(&self, parsed: ParsedRequest) -> std::result::Result<OpenedRequest, NenErr> {
-        let now = now_ms();
+        let now = self.now();
         let session = self.store.load(parsed.sid(), now).await?;
         let opened = session.open_request(parsed, now, self.config.window_ms)?;
         let b = opened.binding;
@@ -345,7 +388,7 @@ impl Inner {
 
     fn open_sync(&self, parsed: ParsedRequest) -> std::result::Result<OpenedRequest, NenErr> {
         let mem = self.store.memory()?;
-        let now = now_ms();
+        let now = self.now();
         let session = mem.load(parsed.sid(), now)?;
         let opened = session.open_request(parsed, now, self.config.window_ms)?;
         let b = opened.binding;
@@ -365,7 +408,7 @@ impl Inner {
         json: &[u8],
         status: u16,
     ) -> std::result::Result<String, NenErr> {
-        with_rng(|rng| {
+        self.rng(|rng| {
             opened
                 .session
                 .seal_response(&opened.binding, status, json, rng)
@@ -381,7 +424,7 @@ impl Inner {
             return Err(NenErr::MethodNotSupported);
         }
         let opened = self.open(parsed).await?;
-        let now = now_ms();
+        let now = self.now();
         let old = opened.session.clone();
         let body = match action {
             Lifecycle::Rotate => {
@@ -389,7 +432,7 @@ impl Inner {
                     .body
                     .as_deref()
                     .ok_or(NenErr::HandshakeMissingPublicKey)?;
-                let (session, response) = with_rng(|rng| {
+                let (session, response) = self.rng(|rng| {
                     server_handshake(inner, &self.server_config(), Some(old.sid()), now, rng)
                 })?;
                 self.store.put(session, now).await?;
@@ -457,9 +500,14 @@ impl NenServer {
             ),
             None => None,
         };
+        let test = test_hooks(&o).or_js()?;
         let store = store_from(o.store, config.window_ms, dispatch).or_js()?;
         Ok(Self {
-            inner: Arc::new(Inner { config, store }),
+            inner: Arc::new(Inner {
+                config,
+                store,
+                test,
+            }),
         })
     }
 
@@ -488,7 +536,7 @@ impl NenServer {
     ) -> Result<PromiseRaw<'e, NenReply>> {
         let inner = self.inner.clone();
         env.spawn_future(async move {
-            let now = now_ms();
+            let now = inner.now();
             let (session, response) = inner.handshake_compute(body_bytes(&body), now).or_js()?;
             inner.store.put(session, now).await.or_js()?;
             Ok(json_reply(200, response))
@@ -503,7 +551,7 @@ impl NenServer {
             Either::B(b) => b,
         };
         let mem = self.inner.store.memory().or_js()?;
-        let now = now_ms();
+        let now = self.inner.now();
         let (session, response) = self.inner.handshake_compute(bytes, now).or_js()?;
         mem.put(session, now);
         Ok(json_reply(200, response))
@@ -549,7 +597,9 @@ impl NenServer {
     #[napi]
     pub fn seal_head(&self, opened: &OpenedRequest, status: Option<u32>) -> Result<String> {
         let status = status_of(status)?;
-        with_rng(|rng| opened.session.seal_head(&opened.binding, status, rng)).or_js()
+        self.inner
+            .rng(|rng| opened.session.seal_head(&opened.binding, status, rng))
+            .or_js()
     }
 
     /// Starts an encrypted SSE stream answering `opened`; `padBlock` overrides the server's
@@ -559,8 +609,10 @@ impl NenServer {
         let pad = pad_block
             .map(|p| p as usize)
             .unwrap_or(self.inner.config.pad_block);
-        let (sealer, nonce) =
-            with_rng(|rng| opened.session.stream_sealer(&opened.binding, pad, rng)).or_js()?;
+        let (sealer, nonce) = self
+            .inner
+            .rng(|rng| opened.session.stream_sealer(&opened.binding, pad, rng))
+            .or_js()?;
         Ok(NenStream { sealer, nonce })
     }
 
@@ -595,10 +647,24 @@ impl NenServer {
         self.lifecycle(env, Lifecycle::Status, request)
     }
 
+    /// Tests only (`testRngSeed` set, `NEN_TEST_HOOKS=1`): moves the fixed clock.
+    #[napi]
+    pub fn set_test_now(&self, now_ms: f64) -> Result<()> {
+        let t = self
+            .inner
+            .test
+            .as_ref()
+            .ok_or(NenErr::InvalidConfiguration)
+            .or_js()?;
+        t.now_ms
+            .store(now_ms as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
     /// Memory store only: live sessions and remembered nonces (to check memory stays bounded).
     #[napi]
     pub fn memory_stats(&self) -> Result<MemoryStats> {
-        let (sessions, nonces) = self.inner.store.memory().or_js()?.sizes(now_ms());
+        let (sessions, nonces) = self.inner.store.memory().or_js()?.sizes(self.inner.now());
         Ok(MemoryStats {
             sessions: sessions as u32,
             nonces: nonces as u32,

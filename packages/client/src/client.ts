@@ -1,0 +1,313 @@
+// NenClient: handshake, encrypted fetch for every method, encrypted streams, rotation,
+// termination and status. Session keys live inside the WebAssembly core and are wiped there.
+
+import { NenError, coded, toNenError } from './errors.js'
+import { loadCore } from './wasm.js'
+import type { ClientHandshake, ClientSession, SignedRequest } from '../wasm/nen_wasm.js'
+
+/** Options of `new NenClient(baseUrl, options)`. */
+export interface NenClientOptions {
+  /**
+   * `'tls'` (default): the server's identity rests on TLS, as for any HTTPS API; an active
+   * TLS-terminating hop could sit in the middle of the handshake. `'pqc'`: the server must sign
+   * each handshake transcript with its ML-DSA-65 key, checked against `serverIdentityKey`.
+   */
+  identityMode?: 'tls' | 'pqc'
+  /** The server's ML-DSA-65 public key (base64), required with `identityMode: 'pqc'`. */
+  serverIdentityKey?: string
+  /** `'hybrid'` (X25519 + ML-KEM-768, default) or `'mlkem768'` (ML-KEM-768 only). */
+  keyExchange?: 'hybrid' | 'mlkem768'
+  /** The fetch to use (default: the global one). */
+  fetch?: typeof fetch
+  /** Where the Nen routes live (default `/api/nen`). */
+  basePath?: string
+}
+
+/** Options of one encrypted request. */
+export interface NenRequestInit {
+  /** HTTP method (default GET, or POST when `body` is given). */
+  method?: string
+  /** A JSON-serialisable value, encrypted as the request body. */
+  body?: unknown
+  /** Extra headers (sent in clear: do not put secrets here). */
+  headers?: Record<string, string>
+  /**
+   * Marks a non-idempotent request as safe to retry once after the session expired; sent as
+   * the `Idempotency-Key` header for the server to deduplicate.
+   */
+  idempotencyKey?: string
+  /** Aborts the request (and a stream being read). */
+  signal?: AbortSignal
+}
+
+/** The decrypted status of the session, from `GET /api/nen/status`. */
+export interface NenStatus {
+  sid: string
+  mode: 'hybrid' | 'mlkem768'
+  exp: number
+  v: number
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD'])
+
+/** A live session and the requests using it (rotation wipes the old one when they finish). */
+class Live {
+  inflight = 0
+  retired = false
+  constructor(readonly session: ClientSession) {}
+  release() {
+    this.inflight--
+    if (this.retired && this.inflight === 0) this.session.wipe()
+  }
+}
+
+export class NenClient {
+  readonly baseUrl: string
+  private readonly opts: Required<Pick<NenClientOptions, 'identityMode' | 'keyExchange' | 'basePath'>> & NenClientOptions
+  private live: Live | undefined
+  private pending: Promise<Live> | undefined
+
+  constructor(baseUrl: string, options: NenClientOptions = {}) {
+    this.baseUrl = baseUrl
+    this.opts = { identityMode: 'tls', keyExchange: 'hybrid', basePath: '/api/nen', ...options }
+    if (this.opts.identityMode === 'pqc' && !this.opts.serverIdentityKey) {
+      throw new NenError('ISO-9001', { message: "identityMode 'pqc' needs serverIdentityKey" })
+    }
+  }
+
+  /** The current session id, or null before the first handshake. */
+  get sessionId(): string | null {
+    return this.live?.session.sid ?? null
+  }
+
+  private fetchImpl(): typeof fetch {
+    return this.opts.fetch ?? globalThis.fetch.bind(globalThis)
+  }
+
+  private url(path: string): URL {
+    return new URL(path, this.baseUrl)
+  }
+
+  private pin(): string | undefined {
+    return this.opts.identityMode === 'pqc' ? this.opts.serverIdentityKey : undefined
+  }
+
+  /** Runs a handshake now, replacing any current session. */
+  async handshake(): Promise<void> {
+    this.pending = undefined
+    await this.session(true)
+  }
+
+  /** The session, handshaking first if there is none; concurrent callers share one handshake. */
+  private session(fresh = false): Promise<Live> {
+    if (!fresh && this.live && this.live.session.expiresAt > Date.now()) return Promise.resolve(this.live)
+    this.pending ??= this.runHandshake().finally(() => {
+      this.pending = undefined
+    })
+    return this.pending
+  }
+
+  private async runHandshake(): Promise<Live> {
+    const core = await loadCore()
+    const hs = coded(() => core.ClientHandshake.start(this.opts.keyExchange))
+    let res: Response
+    try {
+      res = await this.fetchImpl()(this.url(`${this.opts.basePath}/handshake`), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: hs.body,
+      })
+    } catch (cause) {
+      throw new NenError('ISO-1003', { cause })
+    }
+    const text = await res.text().catch(() => '')
+    if (res.status !== 200) throw plainError(res.status, text) ?? new NenError('ISO-1004', { status: res.status })
+    const session = coded(() => hs.finish(text, this.pin()))
+    this.retire()
+    this.live = new Live(session)
+    return this.live
+  }
+
+  private retire() {
+    const old = this.live
+    this.live = undefined
+    if (old) {
+      old.retired = true
+      if (old.inflight === 0) old.session.wipe()
+    }
+  }
+
+  /**
+   * An encrypted request. Resolves to a standard `Response` holding the decrypted JSON (read it
+   * with `res.json()`), with the status and headers the handler set; HEAD responses have no body.
+   * Rejects with a NenError for protocol failures (bad signature, expired session, tampering…).
+   */
+  async nenFetch(path: string, init: NenRequestInit = {}): Promise<Response> {
+    const method = (init.method ?? (init.body === undefined ? 'GET' : 'POST')).toUpperCase()
+    const retryable = SAFE_METHODS.has(method) || init.idempotencyKey !== undefined
+    try {
+      return await this.send(path, method, init)
+    } catch (e) {
+      if (!(e instanceof NenError) || e.code !== 'ISO-2002') throw e
+      // The session is gone server-side: forget it. Only a request that is safe to run twice is
+      // retried, because this error is unauthenticated and the first attempt may have run.
+      this.retire()
+      if (!retryable) throw e
+      return this.send(path, method, init)
+    }
+  }
+
+  private async send(path: string, method: string, init: NenRequestInit): Promise<Response> {
+    const live = await this.session()
+    live.inflight++
+    try {
+      const { signed, res } = await this.exchange(live, path, method, init, 'application/json')
+      const text = await res.text()
+      return openResponse(live.session, signed, method, res, text)
+    } finally {
+      live.release()
+    }
+  }
+
+  private async exchange(live: Live, path: string, method: string, init: NenRequestInit, accept: string) {
+    const url = this.url(path)
+    const json = init.body === undefined ? undefined : JSON.stringify(init.body)
+    const signed: SignedRequest = coded(() => live.session.sign(method, url.pathname + url.search, json))
+    const headers: Record<string, string> = { accept, ...init.headers, ...(signed.headers as Record<string, string>) }
+    if (signed.body !== undefined) headers['content-type'] = 'application/json'
+    if (init.idempotencyKey !== undefined) headers['idempotency-key'] = init.idempotencyKey
+    let res: Response
+    try {
+      res = await this.fetchImpl()(url, { method, headers, body: signed.body, signal: init.signal })
+    } catch (cause) {
+      if (init.signal?.aborted) throw cause
+      throw new NenError(accept === 'text/event-stream' ? 'ISO-7002' : 'ISO-1003', { cause })
+    }
+    return { signed, res }
+  }
+
+  /**
+   * An encrypted stream: yields each decrypted chunk (text) as it arrives. Throws ISO-7003 if
+   * the stream ends without its authenticated end, ISO-7004 if a chunk was tampered with.
+   */
+  async *nenStream(path: string, init: NenRequestInit = {}): AsyncGenerator<string, void, undefined> {
+    const method = (init.method ?? (init.body === undefined ? 'GET' : 'POST')).toUpperCase()
+    const live = await this.session()
+    live.inflight++
+    try {
+      const { signed, res } = await this.exchange(live, path, method, init, 'text/event-stream')
+      if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
+        const text = await res.text()
+        // A sealed non-stream answer (a handler error) is authentic: surface it with its status.
+        const body = tryOpen(live.session, signed, res.status, text)
+        if (body !== undefined) throw new NenError('ISO-7002', { status: res.status, authenticated: true, message: body })
+        const err = plainError(res.status, text)
+        if (err?.code === 'ISO-2002') this.retire()
+        throw err ?? new NenError(res.ok ? 'ISO-4004' : 'ISO-7002', { status: res.status })
+      }
+      const reader = coded(() => live.session.openStream(signed, res.headers.get('x-nen-stream-nonce') ?? undefined))
+      if (!res.body) throw new NenError('ISO-7003')
+      const body = res.body.getReader()
+      try {
+        for (;;) {
+          let step: ReadableStreamReadResult<Uint8Array>
+          try {
+            step = await body.read()
+          } catch (cause) {
+            if (init.signal?.aborted) throw cause
+            throw new NenError('ISO-7003', { cause })
+          }
+          if (step.done) break
+          for (const chunk of coded(() => reader.push(step.value) as string[])) yield chunk
+        }
+        coded(() => reader.finish())
+      } finally {
+        body.releaseLock()
+      }
+    } finally {
+      live.release()
+    }
+  }
+
+  /** Rotates the session: a fresh key exchange, authenticated by the current session. */
+  async rotate(): Promise<void> {
+    const live = await this.session()
+    live.inflight++
+    let next: ClientSession
+    try {
+      const hs: ClientHandshake = coded(() => live.session.beginRotation(this.opts.keyExchange))
+      const { signed, res } = await this.exchange(live, `${this.opts.basePath}/rotate`, 'POST', { body: JSON.parse(hs.body) }, 'application/json')
+      const res2 = openResponse(live.session, signed, 'POST', res, await res.text())
+      if (!res2.ok) throw new NenError('ISO-1004', { status: res2.status })
+      const plain = await res2.text()
+      next = coded(() => hs.finish(plain, this.pin()))
+    } finally {
+      live.release()
+    }
+    this.retire()
+    this.live = new Live(next)
+  }
+
+  /** Ends the session on the server and wipes its keys here. */
+  async terminate(): Promise<void> {
+    const live = this.live
+    if (!live) return
+    live.inflight++
+    try {
+      const { signed, res } = await this.exchange(live, `${this.opts.basePath}/terminate`, 'POST', {}, 'application/json')
+      openResponse(live.session, signed, 'POST', res, await res.text())
+    } finally {
+      live.release()
+      if (this.live === live) this.retire()
+    }
+  }
+
+  /** The session's status as the server sees it. */
+  async status(): Promise<NenStatus> {
+    const res = await this.nenFetch(`${this.opts.basePath}/status`)
+    return (await res.json()) as NenStatus
+  }
+}
+
+/** The decrypted JSON text if `text` is an envelope sealed for `signed` under `status`. */
+function tryOpen(session: ClientSession, signed: SignedRequest, status: number, text: string): string | undefined {
+  try {
+    return session.open(signed, status, text)
+  } catch {
+    return undefined
+  }
+}
+
+/** A plain `{"error":{"code"}}` body as an (unauthenticated) NenError, or null. */
+function plainError(status: number, text: string): NenError | null {
+  try {
+    const code = JSON.parse(text)?.error?.code
+    return typeof code === 'string' && /^ISO-\d{4}$/.test(code) ? new NenError(code, { status }) : null
+  } catch {
+    return null
+  }
+}
+
+function openResponse(session: ClientSession, signed: SignedRequest, method: string, res: Response, text: string): Response {
+  const headers = new Headers(res.headers)
+  headers.delete('content-length')
+  if (method === 'HEAD') {
+    const header = res.headers.get('x-nen-response') ?? undefined
+    try {
+      session.openHead(signed, res.status, header)
+      return new Response(null, { status: res.status, headers })
+    } catch (e) {
+      if (res.ok || header !== undefined) throw toNenError(e)
+      throw plainError(res.status, text) ?? new NenError('ISO-4004', { status: res.status })
+    }
+  }
+  const plain = tryOpen(session, signed, res.status, text)
+  if (plain !== undefined) return new Response(res.status === 204 || res.status === 304 ? null : plain, { status: res.status, headers })
+  // Not sealed for this request: never handed on. A plain coded error is reported as such (and
+  // marked unauthenticated); anything else, 2xx above all, is a response that is not bound.
+  if (!res.ok) {
+    const err = plainError(res.status, text)
+    if (err) throw err
+  }
+  throw new NenError('ISO-4004', { status: res.status })
+}

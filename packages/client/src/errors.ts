@@ -1,0 +1,70 @@
+// Every failure the client reports is a NenError with a stable ISO code.
+
+import { core } from './wasm.js'
+
+/** One entry of the error catalogue. */
+export interface NenCodeInfo {
+  /** `ISO-xxxx`, never renumbered. */
+  code: string
+  /** HTTP status the server answers with (client-side codes: the status a caller maps them to). */
+  status: number
+  /** Stable name, e.g. `SIGNATURE_INVALID`. */
+  name: string
+  /** What happened. */
+  message: string
+  /** What to do about it. */
+  fix: string
+  /** `'server'`, `'client'` or `'both'`. */
+  side: string
+}
+
+/**
+ * A Nen failure. `authenticated` is true only when the error reached the client inside a
+ * response sealed for its request; a plain `{"error":…}` body could have been written by any hop.
+ */
+export class NenError extends Error {
+  readonly code: string
+  readonly status: number
+  readonly authenticated: boolean
+
+  constructor(code: string, options: { message?: string; status?: number; authenticated?: boolean; cause?: unknown } = {}) {
+    const info = describeNenCodeSync(code)
+    super(options.message ?? info?.message ?? 'Internal error', options.cause === undefined ? undefined : { cause: options.cause })
+    this.name = 'NenError'
+    // Before the core is loaded there is no catalogue to consult; a well-formed code is kept.
+    this.code = info?.code ?? (/^ISO-\d{4}$/.test(code) ? code : 'ISO-9000')
+    this.status = options.status ?? info?.status ?? 500
+    this.authenticated = options.authenticated ?? false
+  }
+}
+
+let catalogue: Map<string, NenCodeInfo> | undefined
+
+function describeNenCodeSync(code: string): NenCodeInfo | null {
+  const c = core()
+  if (!c) return null
+  catalogue ??= new Map((c.nenCatalogue() as NenCodeInfo[]).map((i) => [i.code, i]))
+  const key = /^\d{4}$/.test(code) ? `ISO-${code}` : code
+  return catalogue.get(key) ?? null
+}
+
+/** Describes an error code (`ISO-3002` or `3002`); null for unknown codes. */
+export { describeNenCodeSync as describeNenCode }
+
+const CODED = /^(ISO-\d{4}): ([\s\S]*)$/
+
+/** Converts an error thrown by the WASM core into a NenError; other values pass through. */
+export function toNenError(e: unknown): unknown {
+  if (e instanceof NenError) return e
+  const m = e instanceof Error ? CODED.exec(e.message) : null
+  return m ? new NenError(m[1], { message: m[2] }) : e
+}
+
+/** Runs a core call, turning its errors into NenErrors. */
+export function coded<T>(f: () => T): T {
+  try {
+    return f()
+  } catch (e) {
+    throw toNenError(e)
+  }
+}

@@ -1,0 +1,39 @@
+# Shared steps of scripts/demo.sh and scripts/test.sh. Each is idempotent.
+
+step() { printf '\n== %s ==\n' "$*"; }
+
+ensure_rust() {
+  rustup target list --installed | grep -qx wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+  rustup component list --installed | grep -q '^clippy' || rustup component add clippy
+  rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+}
+
+# npm ci only when the lock file changed since the last install.
+ensure_node_deps() {
+  if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    npm ci --no-audit --no-fund
+  fi
+}
+
+# Debian packages the tests drive for real: redis-server (the suites start their own instances
+# on other ports) and Chromium (headless, through playwright-core).
+ensure_system_packages() {
+  local missing=()
+  command -v redis-server >/dev/null || missing+=(redis-server)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+  fi
+}
+
+# The release addon: index.js, index.d.ts and the platform .node file.
+build_addon() {
+  npx napi build --platform --release
+}
+
+# The WebAssembly core and @withnen/client's dist/.
+build_client() {
+  bash scripts/build-wasm.sh
+  npm run build --workspace @withnen/client
+}

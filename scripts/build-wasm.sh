@@ -10,9 +10,16 @@ cd "$(dirname "$0")/.."
 
 WBG_VERSION=0.2.130      # must equal the wasm-bindgen crate pin in crates/nen-wasm/Cargo.toml
 BINARYEN_VERSION=132     # npm binaryen; Debian's wasm-opt 108 emits modules that fail to load
-OUT=packages/client/wasm
+# Two builds of the same crate: the browser client's (no server code: ML-DSA signing and the
+# server engine would add about 100 KB) and the edge server engine's (client + `server` feature).
+VARIANT=${NEN_WASM_VARIANT:-client}
+case "$VARIANT" in
+  client) OUT=packages/client/wasm; FEATURES=() ;;
+  server) OUT=packages/server/wasm; FEATURES=(--features server) ;;
+  *) echo "NEN_WASM_VARIANT must be client or server" >&2; exit 2 ;;
+esac
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
-STAGE=$TARGET_DIR/nen-wasm-stage
+STAGE=$TARGET_DIR/nen-wasm-stage-$VARIANT
 WASM=$TARGET_DIR/wasm32-unknown-unknown/release/nen_wasm.wasm
 WASM_OPT=node_modules/.bin/wasm-opt
 
@@ -42,6 +49,7 @@ inputs_hash() {
   {
     find crates/nen-core/src crates/nen-wasm/src -type f -name '*.rs' -print0 | sort -z | xargs -0 sha256sum
     sha256sum Cargo.toml Cargo.lock crates/nen-core/Cargo.toml crates/nen-wasm/Cargo.toml scripts/build-wasm.sh
+    echo "variant $VARIANT"
     rustc -V
     wasm-bindgen --version
     "$WASM_OPT" --version
@@ -67,7 +75,7 @@ if [ "${FORCE:-0}" != 1 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] 
 fi
 
 step "cargo build (release, wasm32)"
-cargo build -p nen-wasm --target wasm32-unknown-unknown --release --locked
+cargo build -p nen-wasm --target wasm32-unknown-unknown --release --locked "${FEATURES[@]}"
 
 step "wasm-bindgen $WBG_VERSION"
 # Staged, then swapped in whole: a failed run never leaves a half-updated package behind.

@@ -32,8 +32,11 @@ build_addon() {
   npx napi build --platform --release
 }
 
-# The WebAssembly core and @withnen/client's dist/.
+# The WebAssembly core, @withnen/client's dist/ and @withnen/server's dist/ (which bundles the
+# same core for its WASM engine and takes its error catalogue from the addon: build that first).
 build_client() {
   bash scripts/build-wasm.sh
+  NEN_WASM_VARIANT=server bash scripts/build-wasm.sh
   npm run build --workspace @withnen/client
+  npm run build --workspace @withnen/server
 }

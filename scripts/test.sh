@@ -12,12 +12,14 @@ ensure_system_packages
 step "format and lints"
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
+cargo clippy -p nen-wasm --features server --all-targets --locked -- -D warnings
 
 step "nen-core builds no_std for wasm32"
 cargo build -p nen-core --target wasm32-unknown-unknown --no-default-features --locked
 
 step "Rust tests: protocol, published vectors, tamper and property tests, WASM bindings"
 cargo test --workspace --locked
+cargo test -p nen-wasm --features server --locked
 
 step "native addon (release build)"
 build_addon
@@ -30,3 +32,6 @@ node --test __test__/
 
 step "client tests: Node, headless Chromium, reproducible vectors"
 node --test packages/client/test/
+
+step "server tests: Web handlers, node:http and Express adapters, Upstash and Redis stores"
+node --test packages/server/test/

@@ -7,10 +7,11 @@
 
 use nen_core::rng::ChaChaRng;
 use nen_core::Error;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 
 thread_local! {
     static RNG: RefCell<Option<ChaChaRng>> = const { RefCell::new(None) };
+    static LAST_NOW: Cell<u64> = const { Cell::new(0) };
 }
 
 /// Runs `f` with the generator, seeding it from the OS on first use.
@@ -52,6 +53,18 @@ pub fn now_ms() -> u64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0)
+}
+
+/// [`now_ms`] that never steps back: if the clock is set back, time stands still until it
+/// catches up (the native addon's `now_ms`). The server checks the time window and computes
+/// replay TTLs with it, so a clock step cannot reopen a window whose nonces were forgotten.
+pub fn monotonic_now_ms() -> u64 {
+    let wall = now_ms();
+    LAST_NOW.with(|last| {
+        let t = last.get().max(wall);
+        last.set(t);
+        t
+    })
 }
 
 /// Checks a caller-supplied timestamp: a finite, non-negative millisecond count below 2^53

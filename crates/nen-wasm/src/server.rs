@@ -1,0 +1,856 @@
+//! The Nen server on WebAssembly, for runtimes that cannot load the native addon (Next.js Edge,
+//! Cloudflare Workers, Deno): the protocol steps of `src/server.rs` in the root crate, with
+//! the session store left to JavaScript.
+//!
+//! The split mirrors the native `RemoteStore` (`src/store/remote.rs`): JavaScript owns the
+//! store and its key names, this module owns every key. A session crosses the boundary only
+//! wrapped (`nen_core::session::wrap`, base64), under the wrapping key held here; what JS gets
+//! back from [`ServerEngine::open`] is a handle whose keys stay in wasm memory.
+//!
+//! One request, as `@withnen/server`'s WASM engine drives it:
+//!
+//! ```text
+//! parsed = engine.parse(request)                 shape checks, no I/O (ISO-6xxx, 3001, …)
+//! wrapped = store.get(`${prefix}{${parsed.sid}}:s`)          missing → ISO-2002
+//! opened = engine.open(parsed, wrapped)          unwrap, MAC, window, decrypt (nonce NOT recorded)
+//! store.recordNonce(sessionKey, `…:n:${opened.nonceHex}`, opened.replayTtlMs)
+//! engine.seal(opened, json, status) / sealHead / stream / rotate / statusBody / terminateBody
+//! ```
+//!
+//! Every failure throws the crate's coded error (`"ISO-xxxx: message"`, with `code` and
+//! `status`). The clock is `Date.now()` made monotonic, as the native addon's.
+
+use crate::error::JsResult;
+use crate::rng::{monotonic_now_ms, with_rng};
+use js_sys::{Array, Object, Reflect, Uint8Array};
+use nen_core::crypto::{AeadKey, MlDsaSeed};
+use nen_core::handshake::{server_handshake, ServerConfig, ServerIdentity};
+use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBinding};
+use nen_core::rng::ChaChaRng;
+use nen_core::session::{unwrap, wrap};
+use nen_core::stream::{StreamSealer as CoreSealer, HEADER_STREAM_NONCE};
+use nen_core::wire::{b64, unb64, unb64_array};
+use nen_core::{Error, Method, Mode, ServerSession, DEFAULT_WINDOW_MS};
+use std::cell::{Cell, RefCell};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Configuration of `new ServerEngine(config)`; the same names as `NenServerOptions`. */
+export interface ServerEngineConfig {
+  /** Accepted key-exchange modes: "hybrid" and/or "mlkem768". Default both. */
+  modes?: string[];
+  /** Session lifetime, ms. Default 3 600 000. */
+  sessionTtlMs?: number;
+  /** Accepted clock skew either side, ms. Default 30 000. */
+  windowMs?: number;
+  /** How long a rotated-away session keeps working, ms. Default 10 000. */
+  rotationGraceMs?: number;
+  /** Largest request body, bytes (larger: ISO-4005). Default 1 048 576. */
+  maxBodyBytes?: number;
+  /** Default stream chunk padding block, bytes; 0 = none. Default 0. */
+  streamPadding?: number;
+  /** The ML-DSA-65 identity: base64 32-byte seed. */
+  identitySecretKey?: string;
+  /** The 32-byte key (base64) that wraps sessions for the store. Required. */
+  wrappingKey: string;
+  /**
+   * Tests only: a base64 32-byte seed for a deterministic generator (the native `testRngSeed`;
+   * the caller enforces `NEN_TEST_HOOKS=1`). Never in a product.
+   */
+  testRngSeed?: string;
+  /** Tests only, with `testRngSeed`: a fixed clock (Unix ms). */
+  testNowMs?: number;
+}
+
+/** An incoming request; `headers` holds the lower-case `x-nen-*` names (others are ignored). */
+export interface ServerEngineRequest {
+  method: string;
+  /** Absolute URL or `path?query`. */
+  url: string;
+  headers: Record<string, string | undefined>;
+  /** The `{"ct"}` envelope; absent or empty for none. */
+  body?: string | Uint8Array | null;
+}
+
+/** A new session: answer with `response`, store `wrapped` under the sid for `ttlMs`. */
+export interface ServerEngineHandshake {
+  /** The handshake answer (JSON text, sent in clear). */
+  response: string;
+  sid: string;
+  /** The wrapped session, base64: the store value. */
+  wrapped: string;
+  /** Store TTL: time to expiry, at least 1. */
+  ttlMs: number;
+  /** Expiry, Unix ms. */
+  expiresAt: number;
+}
+
+/** A rotation: store `newWrapped` for `ttlMs`, shorten the old entry to `graceMs`, answer with `response`. */
+export interface ServerEngineRotation {
+  /** The new handshake answer, sealed for the rotate request (status 200). */
+  response: string;
+  newSid: string;
+  newWrapped: string;
+  ttlMs: number;
+  expiresAt: number;
+  graceMs: number;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `ServerEngineConfig` in the generated types.
+    #[wasm_bindgen(typescript_type = "ServerEngineConfig")]
+    pub type JsEngineConfig;
+    /// `ServerEngineRequest` in the generated types.
+    #[wasm_bindgen(typescript_type = "ServerEngineRequest")]
+    pub type JsServerRequest;
+}
+
+/// Server configuration as plain Rust values (what the JS config object is read into).
+#[derive(Clone, Debug, Default)]
+pub struct EngineInit {
+    /// `modes`.
+    pub modes: Option<Vec<String>>,
+    /// `sessionTtlMs`.
+    pub session_ttl_ms: Option<f64>,
+    /// `windowMs`.
+    pub window_ms: Option<f64>,
+    /// `rotationGraceMs`.
+    pub rotation_grace_ms: Option<f64>,
+    /// `maxBodyBytes`.
+    pub max_body_bytes: Option<f64>,
+    /// `streamPadding`.
+    pub stream_padding: Option<f64>,
+    /// `identitySecretKey`.
+    pub identity_secret_key: Option<String>,
+    /// `wrappingKey`.
+    pub wrapping_key: Option<String>,
+    /// `testRngSeed`.
+    pub test_rng_seed: Option<String>,
+    /// `testNowMs`.
+    pub test_now_ms: Option<f64>,
+}
+
+/// A fixed clock and a seeded generator, so an end-to-end run reproduces `docs/vectors` byte
+/// for byte (the native `TestHooks`). As natively, wrapping a session for the store still
+/// draws from the OS-seeded generator: the seeded stream covers exactly what the native
+/// server's covers.
+struct TestHooks {
+    rng: RefCell<ChaChaRng>,
+    now_ms: Cell<u64>,
+}
+
+/// The server: handshakes, request verification, sealing, rotation, over a JS-held store.
+#[wasm_bindgen]
+pub struct ServerEngine {
+    modes: Vec<Mode>,
+    ttl_ms: u64,
+    window_ms: u64,
+    grace_ms: u64,
+    max_body: usize,
+    pad_block: usize,
+    identity: Option<ServerIdentity>,
+    wrapping_key: AeadKey,
+    test: Option<TestHooks>,
+}
+
+impl core::fmt::Debug for ServerEngine {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("ServerEngine")
+            .field("modes", &self.modes)
+            .field("ttl_ms", &self.ttl_ms)
+            .field("window_ms", &self.window_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A request whose shape is valid, before its session is loaded. Single use: `open` consumes
+/// it once verification starts.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Parsed {
+    sid: String,
+    method: Method,
+    req: Option<ParsedRequest>,
+}
+
+/// A verified, decrypted request bound to its session. Its nonce is not recorded yet: the
+/// store's `recordNonce(…, nonceHex, replayTtlMs)` must succeed before it is acted on.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Opened {
+    session: ServerSession,
+    binding: ResponseBinding,
+    method: Method,
+    timestamp: u64,
+    body: Option<Vec<u8>>,
+    replay_ttl_ms: u64,
+}
+
+/// An encrypted server-sent-event stream answering one request (the native `NenStream`).
+#[wasm_bindgen(js_name = StreamSealer)]
+#[derive(Debug)]
+pub struct ServerStream {
+    pub(crate) sealer: CoreSealer,
+    pub(crate) nonce: String,
+}
+
+/// What `handshake` produces.
+#[derive(Debug)]
+pub struct Established {
+    /// The handshake answer.
+    pub response: String,
+    /// Session id (hex).
+    pub sid: String,
+    /// `wrap` of the session, base64.
+    pub wrapped: String,
+    /// Time to expiry, at least 1 ms.
+    pub ttl_ms: u64,
+    /// Expiry, Unix ms.
+    pub expires_at: u64,
+}
+
+/// What `rotate` produces.
+#[derive(Debug)]
+pub struct Rotation {
+    /// The new handshake answer, sealed under the old session for the rotate request.
+    pub response: String,
+    /// The new session.
+    pub new: Established,
+    /// How long the old session keeps working (the TTL its store entry is shortened to).
+    pub grace_ms: u64,
+}
+
+/// An incoming request as plain Rust values.
+#[derive(Clone, Debug, Default)]
+pub struct RequestInput {
+    /// HTTP method.
+    pub method: String,
+    /// Absolute URL or `path?query`.
+    pub url: String,
+    /// `x-nen-version`.
+    pub version: Option<String>,
+    /// `x-nen-session`.
+    pub session: Option<String>,
+    /// `x-nen-timestamp`.
+    pub timestamp: Option<String>,
+    /// `x-nen-nonce`.
+    pub nonce: Option<String>,
+    /// `x-nen-signature`.
+    pub signature: Option<String>,
+    /// Raw body.
+    pub body: Option<Vec<u8>>,
+}
+
+/// A u32 option as the native addon takes it; anything else is ISO-9001.
+fn u32_option(v: Option<f64>) -> Result<Option<u64>, Error> {
+    match v {
+        None => Ok(None),
+        Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX) => {
+            Ok(Some(x as u64))
+        }
+        Some(_) => Err(Error::InvalidConfiguration),
+    }
+}
+
+/// An HTTP status for sealing: an integer in 100..=599, 200 when absent.
+fn status_of(status: Option<f64>) -> Result<u16, Error> {
+    match status {
+        None => Ok(200),
+        Some(s) if s.fract() == 0.0 && (100.0..=599.0).contains(&s) => Ok(s as u16),
+        Some(_) => Err(Error::InvalidConfiguration),
+    }
+}
+
+/// `path?query` from an absolute URL or a request target (the native `target_of`).
+pub(crate) fn target_of(url: &str) -> &str {
+    match url.find("://") {
+        None => url,
+        Some(i) => {
+            let rest = &url[i + 3..];
+            match rest.find(['/', '?']) {
+                Some(j) => &rest[j..],
+                None => "/",
+            }
+        }
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}
+
+impl ServerEngine {
+    /// Builds the engine from plain values; ISO-9001 for anything invalid.
+    pub fn from_init(init: &EngineInit) -> Result<Self, Error> {
+        let bad = |_| Error::InvalidConfiguration;
+        let modes = match &init.modes {
+            None => vec![Mode::Hybrid, Mode::MlKem768],
+            Some(m) if m.is_empty() => return Err(Error::InvalidConfiguration),
+            Some(m) => m
+                .iter()
+                .map(|s| Mode::parse(s).map_err(bad))
+                .collect::<Result<_, _>>()?,
+        };
+        let identity = match &init.identity_secret_key {
+            None => None,
+            Some(k) => {
+                let seed = unb64_array::<32>(k.trim()).map_err(bad)?;
+                Some(ServerIdentity::from_seed(&MlDsaSeed::from_bytes(seed)))
+            }
+        };
+        let wrapping = init
+            .wrapping_key
+            .as_deref()
+            .ok_or(Error::InvalidConfiguration)?;
+        let wrapping_key = AeadKey::from_bytes(unb64_array::<32>(wrapping.trim()).map_err(bad)?);
+        let test = match (&init.test_rng_seed, init.test_now_ms) {
+            (None, None) => None,
+            (None, Some(_)) => return Err(Error::InvalidConfiguration),
+            (Some(seed), now) => Some(TestHooks {
+                rng: RefCell::new(ChaChaRng::from_seed(
+                    unb64_array::<32>(seed.trim()).map_err(bad)?,
+                )),
+                now_ms: Cell::new(match now {
+                    None => monotonic_now_ms(),
+                    Some(t) if t.is_finite() && t >= 0.0 => t as u64,
+                    Some(_) => return Err(Error::InvalidConfiguration),
+                }),
+            }),
+        };
+        Ok(Self {
+            modes,
+            ttl_ms: u32_option(init.session_ttl_ms)?.unwrap_or(3_600_000),
+            window_ms: u32_option(init.window_ms)?.unwrap_or(DEFAULT_WINDOW_MS),
+            grace_ms: u32_option(init.rotation_grace_ms)?.unwrap_or(10_000),
+            max_body: u32_option(init.max_body_bytes)?.unwrap_or(1 << 20) as usize,
+            pad_block: u32_option(init.stream_padding)?.unwrap_or(0) as usize,
+            identity,
+            wrapping_key,
+            test,
+        })
+    }
+
+    /// The clock: the fixed test clock, else `Date.now()` made monotonic.
+    pub fn now(&self) -> u64 {
+        self.test
+            .as_ref()
+            .map_or_else(monotonic_now_ms, |t| t.now_ms.get())
+    }
+
+    /// Runs `f` with the generator: the seeded test one, else the module's OS-seeded one.
+    fn rng<T>(&self, f: impl FnOnce(&mut ChaChaRng) -> Result<T, Error>) -> Result<T, Error> {
+        match &self.test {
+            Some(t) => f(&mut *t.rng.try_borrow_mut().map_err(|_| Error::Internal)?),
+            None => with_rng(f),
+        }
+    }
+
+    /// Moves the fixed test clock; ISO-9001 without test hooks.
+    pub fn set_test_now_ms(&self, now_ms: u64) -> Result<(), Error> {
+        let t = self.test.as_ref().ok_or(Error::InvalidConfiguration)?;
+        t.now_ms.set(now_ms);
+        Ok(())
+    }
+
+    /// The identity's public key, base64.
+    pub fn identity_public_key_b64(&self) -> Option<String> {
+        self.identity.as_ref().map(|i| b64(i.public_key()))
+    }
+
+    fn server_config(&self) -> ServerConfig<'_> {
+        ServerConfig {
+            modes: &self.modes,
+            ttl_ms: self.ttl_ms,
+            identity: self.identity.as_ref(),
+        }
+    }
+
+    fn established(
+        &self,
+        session: &ServerSession,
+        response: String,
+        now: u64,
+    ) -> Result<Established, Error> {
+        // The OS-seeded generator even under test hooks, as the native store's `put`.
+        let wrapped = with_rng(|rng| wrap(&self.wrapping_key, session, rng))?;
+        Ok(Established {
+            response,
+            sid: session.sid().to_hex(),
+            wrapped: b64(&wrapped),
+            ttl_ms: session.expires_at().saturating_sub(now).max(1),
+            expires_at: session.expires_at(),
+        })
+    }
+
+    /// `handshake` at a given time.
+    pub fn handshake_at(&self, body: &[u8], now: u64) -> Result<Established, Error> {
+        let (session, response) =
+            self.rng(|rng| server_handshake(body, &self.server_config(), None, now, rng))?;
+        self.established(&session, response, now)
+    }
+
+    /// `parse` on plain values.
+    pub fn parse_input(&self, input: &RequestInput) -> Result<Parsed, Error> {
+        let req = parse_request(
+            &RequestParts {
+                method: &input.method,
+                target: target_of(&input.url),
+                version: input.version.as_deref(),
+                session: input.session.as_deref(),
+                timestamp: input.timestamp.as_deref(),
+                nonce: input.nonce.as_deref(),
+                signature: input.signature.as_deref(),
+                body: input.body.as_deref(),
+            },
+            self.max_body,
+        )?;
+        Ok(Parsed {
+            sid: req.sid().to_hex(),
+            method: req.method(),
+            req: Some(req),
+        })
+    }
+
+    /// `open` at a given time: unwrap (ISO-8001 for an entry that is not base64, ISO-8002 for
+    /// one that does not unwrap, ISO-2002 once expired), then MAC, window and body.
+    pub fn open_at(&self, parsed: &mut Parsed, wrapped: &str, now: u64) -> Result<Opened, Error> {
+        let sid = *parsed.req.as_ref().ok_or(Error::Internal)?.sid();
+        // The native JS store decodes the adapter's value in its backend: a failure there is
+        // a store failure, not a corrupt entry.
+        let entry = unb64(wrapped).map_err(|_| Error::StoreUnavailable)?;
+        let session = unwrap(&self.wrapping_key, &sid, &entry)?;
+        if session.is_expired(now) {
+            return Err(Error::SessionExpired);
+        }
+        let req = parsed.req.take().ok_or(Error::Internal)?;
+        let opened = session.open_request(req, now, self.window_ms)?;
+        // As `RemoteStore::record_nonce`: until the request can no longer pass the window, plus
+        // a margin for clock differences between instances.
+        let replay_ttl_ms = opened
+            .timestamp
+            .saturating_add(self.window_ms)
+            .saturating_sub(now)
+            .max(1)
+            + 1_000;
+        Ok(Opened {
+            session,
+            binding: opened.binding,
+            method: opened.method,
+            timestamp: opened.timestamp,
+            body: opened.body,
+            replay_ttl_ms,
+        })
+    }
+
+    /// `seal` on bytes.
+    pub fn seal_bytes(&self, opened: &Opened, json: &[u8], status: u16) -> Result<String, Error> {
+        self.rng(|rng| {
+            opened
+                .session
+                .seal_response(&opened.binding, status, json, rng)
+        })
+    }
+
+    /// `sealHead` with a checked status.
+    pub fn seal_head_status(&self, opened: &Opened, status: u16) -> Result<String, Error> {
+        self.rng(|rng| opened.session.seal_head(&opened.binding, status, rng))
+    }
+
+    /// `stream` with a resolved padding block.
+    pub fn stream_with(&self, opened: &Opened, pad_block: usize) -> Result<ServerStream, Error> {
+        let (sealer, nonce) = self.rng(|rng| {
+            opened
+                .session
+                .stream_sealer(&opened.binding, pad_block, rng)
+        })?;
+        Ok(ServerStream { sealer, nonce })
+    }
+
+    /// `rotate` at a given time.
+    pub fn rotate_at(&self, opened: &Opened, now: u64) -> Result<Rotation, Error> {
+        if opened.method != Method::Post {
+            return Err(Error::MethodNotSupported);
+        }
+        let inner = opened
+            .body
+            .as_deref()
+            .ok_or(Error::HandshakeMissingPublicKey)?;
+        let old = opened.session.sid();
+        let (session, response) =
+            self.rng(|rng| server_handshake(inner, &self.server_config(), Some(old), now, rng))?;
+        let new = self.established(&session, response, now)?;
+        let response = self.seal_bytes(opened, new.response.as_bytes(), 200)?;
+        Ok(Rotation {
+            response,
+            new,
+            grace_ms: self.grace_ms.max(1),
+        })
+    }
+
+    /// The sealed `{"sid","mode","exp","v":1}` answering `GET /api/nen/status`.
+    pub fn status_sealed(&self, opened: &Opened) -> Result<String, Error> {
+        if opened.method != Method::Get {
+            return Err(Error::MethodNotSupported);
+        }
+        let s = &opened.session;
+        let body = format!(
+            "{{\"sid\":\"{}\",\"mode\":\"{}\",\"exp\":{},\"v\":1}}",
+            s.sid(),
+            s.mode(),
+            s.expires_at()
+        );
+        self.seal_bytes(opened, body.as_bytes(), 200)
+    }
+
+    /// The sealed `{"terminated":true}` answering `POST /api/nen/terminate`.
+    pub fn terminate_sealed(&self, opened: &Opened) -> Result<String, Error> {
+        if opened.method != Method::Post {
+            return Err(Error::MethodNotSupported);
+        }
+        self.seal_bytes(opened, b"{\"terminated\":true}", 200)
+    }
+}
+
+// ---- JS glue: reading arguments and building result objects ----
+
+/// A property, `None` when absent (`undefined` or `null`).
+fn prop(obj: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn string_prop(obj: &JsValue, key: &str, err: Error) -> Result<Option<String>, Error> {
+    prop(obj, key).map(|v| v.as_string().ok_or(err)).transpose()
+}
+
+fn number_prop(obj: &JsValue, key: &str) -> Result<Option<f64>, Error> {
+    prop(obj, key)
+        .map(|v| v.as_f64().ok_or(Error::InvalidConfiguration))
+        .transpose()
+}
+
+/// Text or bytes (`Uint8Array`, `ArrayBuffer`); anything else is `err`.
+fn bytes_of(v: &JsValue, err: Error) -> Result<Vec<u8>, Error> {
+    if let Some(s) = v.as_string() {
+        return Ok(s.into_bytes());
+    }
+    if v.is_instance_of::<Uint8Array>() {
+        return Ok(Uint8Array::unchecked_from_js_ref(v).to_vec());
+    }
+    if v.is_instance_of::<js_sys::ArrayBuffer>() {
+        return Ok(Uint8Array::new(v).to_vec());
+    }
+    Err(err)
+}
+
+fn init_from_js(config: &JsValue) -> Result<EngineInit, Error> {
+    if !config.is_object() {
+        return Err(Error::InvalidConfiguration);
+    }
+    let modes = match prop(config, "modes") {
+        None => None,
+        Some(m) if Array::is_array(&m) => Some(
+            m.unchecked_into::<Array>()
+                .iter()
+                .map(|v| v.as_string().ok_or(Error::InvalidConfiguration))
+                .collect::<Result<Vec<_>, _>>()?,
+        ),
+        Some(_) => return Err(Error::InvalidConfiguration),
+    };
+    let s = |k| string_prop(config, k, Error::InvalidConfiguration);
+    Ok(EngineInit {
+        modes,
+        session_ttl_ms: number_prop(config, "sessionTtlMs")?,
+        window_ms: number_prop(config, "windowMs")?,
+        rotation_grace_ms: number_prop(config, "rotationGraceMs")?,
+        max_body_bytes: number_prop(config, "maxBodyBytes")?,
+        stream_padding: number_prop(config, "streamPadding")?,
+        identity_secret_key: s("identitySecretKey")?,
+        wrapping_key: s("wrappingKey")?,
+        test_rng_seed: s("testRngSeed")?,
+        test_now_ms: number_prop(config, "testNowMs")?,
+    })
+}
+
+fn request_from_js(request: &JsValue) -> Result<RequestInput, Error> {
+    // Missing pieces fail the way parse_request reports them: no method is ISO-6004, no URL
+    // ISO-6005, no headers ISO-1005 (the first header checked).
+    let method = prop(request, "method")
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    let url = prop(request, "url")
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    let headers = prop(request, "headers").unwrap_or(JsValue::UNDEFINED);
+    // A header that is not a string (a Node array for a repeated header) counts as absent.
+    let h = |k: &str| prop(&headers, k).and_then(|v| v.as_string());
+    let body = match prop(request, "body") {
+        None => None,
+        Some(b) => Some(bytes_of(&b, Error::InvalidEnvelope)?),
+    };
+    Ok(RequestInput {
+        method,
+        url,
+        version: h("x-nen-version"),
+        session: h("x-nen-session"),
+        timestamp: h("x-nen-timestamp"),
+        nonce: h("x-nen-nonce"),
+        signature: h("x-nen-signature"),
+        body,
+    })
+}
+
+fn object(fields: &[(&str, JsValue)]) -> Object {
+    let o = Object::new();
+    for (k, v) in fields {
+        // Defining a data property on a fresh plain object cannot fail.
+        let _ = Reflect::set(&o, &JsValue::from_str(k), v);
+    }
+    o
+}
+
+impl Established {
+    fn to_js(&self) -> Object {
+        object(&[
+            ("response", self.response.as_str().into()),
+            ("sid", self.sid.as_str().into()),
+            ("wrapped", self.wrapped.as_str().into()),
+            ("ttlMs", (self.ttl_ms as f64).into()),
+            ("expiresAt", (self.expires_at as f64).into()),
+        ])
+    }
+}
+
+#[wasm_bindgen]
+impl ServerEngine {
+    /// Creates the engine. Throws ISO-9001 for an invalid config (unknown mode, bad identity
+    /// key, missing or malformed wrapping key, a number that is not a u32).
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: &JsEngineConfig) -> JsResult<ServerEngine> {
+        Ok(Self::from_init(&init_from_js(config)?)?)
+    }
+
+    /// The identity's public key (base64), or `null` without one. Clients pin it.
+    #[wasm_bindgen(getter = identityPublicKey, unchecked_return_type = "string | null")]
+    pub fn identity_public_key(&self) -> JsValue {
+        self.identity_public_key_b64()
+            .map_or(JsValue::NULL, |k| JsValue::from_str(&k))
+    }
+
+    /// Tests only (`testRngSeed` set): moves the fixed clock. ISO-9001 otherwise.
+    #[wasm_bindgen(js_name = setTestNow)]
+    pub fn set_test_now(&self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<()> {
+        if !(now_ms.is_finite() && now_ms >= 0.0) {
+            return Err(Error::InvalidConfiguration.into());
+        }
+        Ok(self.set_test_now_ms(now_ms as u64)?)
+    }
+
+    /// Accepted clock skew, ms.
+    #[wasm_bindgen(getter = windowMs)]
+    pub fn window_ms(&self) -> f64 {
+        self.window_ms as f64
+    }
+
+    /// Answers a handshake body (text or bytes): the answer to send and the wrapped session to
+    /// store under its sid.
+    #[wasm_bindgen(unchecked_return_type = "ServerEngineHandshake")]
+    pub fn handshake(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] body: JsValue,
+    ) -> JsResult<Object> {
+        let body = bytes_of(&body, Error::InvalidEnvelope)?;
+        Ok(self.handshake_at(&body, self.now())?.to_js())
+    }
+
+    /// Checks a request's shape (no session lookup, no crypto yet).
+    pub fn parse(&self, request: &JsServerRequest) -> JsResult<Parsed> {
+        Ok(self.parse_input(&request_from_js(request)?)?)
+    }
+
+    /// Unwraps the stored session (`wrapped`: the store's base64 value for `parsed.sid`) and
+    /// verifies and decrypts the request. Does not record the nonce.
+    pub fn open(&self, parsed: &mut Parsed, wrapped: &str) -> JsResult<Opened> {
+        Ok(self.open_at(parsed, wrapped, self.now())?)
+    }
+
+    /// Seals a JSON response (text or bytes) for `opened` under `status` (default 200).
+    pub fn seal(
+        &self,
+        opened: &Opened,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] json: JsValue,
+        status: Option<f64>,
+    ) -> JsResult<String> {
+        let status = status_of(status)?;
+        let json = bytes_of(&json, Error::PayloadNotJson)?;
+        Ok(self.seal_bytes(opened, &json, status)?)
+    }
+
+    /// The `x-nen-response` header value answering a HEAD request.
+    #[wasm_bindgen(js_name = sealHead)]
+    pub fn seal_head(&self, opened: &Opened, status: Option<f64>) -> JsResult<String> {
+        Ok(self.seal_head_status(opened, status_of(status)?)?)
+    }
+
+    /// Starts an encrypted SSE stream answering `opened`; `padBlock` overrides `streamPadding`.
+    pub fn stream(
+        &self,
+        opened: &Opened,
+        #[wasm_bindgen(js_name = padBlock)] pad_block: Option<f64>,
+    ) -> JsResult<ServerStream> {
+        let pad = u32_option(pad_block)?.map_or(self.pad_block, |p| p as usize);
+        Ok(self.stream_with(opened, pad)?)
+    }
+
+    /// Answers an opened `POST /api/nen/rotate` (its body is the inner handshake request): a
+    /// new session bound to the old one, and the answer sealed under the old session.
+    #[wasm_bindgen(unchecked_return_type = "ServerEngineRotation")]
+    pub fn rotate(&self, opened: &Opened) -> JsResult<Object> {
+        let r = self.rotate_at(opened, self.now())?;
+        Ok(object(&[
+            ("response", r.response.into()),
+            ("newSid", r.new.sid.into()),
+            ("newWrapped", r.new.wrapped.into()),
+            ("ttlMs", (r.new.ttl_ms as f64).into()),
+            ("expiresAt", (r.new.expires_at as f64).into()),
+            ("graceMs", (r.grace_ms as f64).into()),
+        ]))
+    }
+
+    /// The sealed body answering an opened `GET /api/nen/status`.
+    #[wasm_bindgen(js_name = statusBody)]
+    pub fn status_body(&self, opened: &Opened) -> JsResult<String> {
+        Ok(self.status_sealed(opened)?)
+    }
+
+    /// The sealed body answering an opened `POST /api/nen/terminate` (delete the session first).
+    #[wasm_bindgen(js_name = terminateBody)]
+    pub fn terminate_body(&self, opened: &Opened) -> JsResult<String> {
+        Ok(self.terminate_sealed(opened)?)
+    }
+}
+
+#[wasm_bindgen]
+impl Parsed {
+    /// Session id (32 hex digits): the store key to load.
+    #[wasm_bindgen(getter)]
+    pub fn sid(&self) -> String {
+        self.sid.clone()
+    }
+
+    /// Upper-case HTTP method.
+    #[wasm_bindgen(getter)]
+    pub fn method(&self) -> String {
+        self.method.as_str().into()
+    }
+}
+
+impl Opened {
+    /// The decrypted body as text (checked JSON, hence UTF-8).
+    pub fn body_text(&self) -> Option<String> {
+        self.body
+            .as_ref()
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    }
+}
+
+#[wasm_bindgen]
+impl Opened {
+    /// Session id (32 hex digits).
+    #[wasm_bindgen(getter)]
+    pub fn sid(&self) -> String {
+        self.binding.sid().to_hex()
+    }
+
+    /// Upper-case HTTP method.
+    #[wasm_bindgen(getter)]
+    pub fn method(&self) -> String {
+        self.method.as_str().into()
+    }
+
+    /// Request timestamp, Unix ms.
+    #[wasm_bindgen(getter)]
+    pub fn timestamp(&self) -> f64 {
+        self.timestamp as f64
+    }
+
+    /// The decrypted body as JSON text, or `null` when the request had none.
+    #[wasm_bindgen(getter, unchecked_return_type = "string | null")]
+    pub fn body(&self) -> JsValue {
+        self.body_text()
+            .map_or(JsValue::NULL, |b| JsValue::from_str(&b))
+    }
+
+    /// The request nonce, 24 lowercase hex digits: the replay key's suffix.
+    #[wasm_bindgen(getter = nonceHex)]
+    pub fn nonce_hex(&self) -> String {
+        hex(self.binding.nonce().as_bytes())
+    }
+
+    /// TTL of the replay record: until the request leaves the window, plus 1 s.
+    #[wasm_bindgen(getter = replayTtlMs)]
+    pub fn replay_ttl_ms(&self) -> f64 {
+        self.replay_ttl_ms as f64
+    }
+
+    /// The session's expiry, Unix ms.
+    #[wasm_bindgen(getter = expiresAt)]
+    pub fn expires_at(&self) -> f64 {
+        self.session.expires_at() as f64
+    }
+
+    /// The session's key-exchange mode.
+    #[wasm_bindgen(getter, unchecked_return_type = "\"hybrid\" | \"mlkem768\"")]
+    pub fn mode(&self) -> String {
+        self.session.mode().as_str().into()
+    }
+}
+
+#[wasm_bindgen(js_class = StreamSealer)]
+impl ServerStream {
+    /// Headers to send before the first frame (`content-type`, `x-nen-stream-nonce`, no caching).
+    #[wasm_bindgen(getter, unchecked_return_type = "Record<string, string>")]
+    pub fn headers(&self) -> Object {
+        object(&[
+            ("content-type", "text/event-stream".into()),
+            ("cache-control", "no-cache, no-transform".into()),
+            (HEADER_STREAM_NONCE, self.nonce.as_str().into()),
+        ])
+    }
+
+    /// Seals one chunk (text or bytes) into a complete SSE frame.
+    pub fn chunk(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "string | Uint8Array")] data: JsValue,
+    ) -> JsResult<String> {
+        let data = bytes_of(&data, Error::InvalidConfiguration)?;
+        Ok(self.sealer.chunk(&data)?)
+    }
+
+    /// The authenticated final frame. Without it the client reports truncation (ISO-7003).
+    pub fn finish(&mut self) -> JsResult<String> {
+        Ok(self.sealer.finish()?)
+    }
+
+    /// An authenticated final frame carrying an error code (`ISO-xxxx`) to the client.
+    pub fn fail(&mut self, code: &str) -> JsResult<String> {
+        let e = Error::from_code(code).unwrap_or(Error::StreamRequestFailed);
+        Ok(self.sealer.fail(e)?)
+    }
+
+    /// Whether the final frame was written.
+    #[wasm_bindgen(getter)]
+    pub fn finished(&self) -> bool {
+        self.sealer.is_finished()
+    }
+}

@@ -1,0 +1,125 @@
+// The Engine: every server-side protocol step, behind one interface that mirrors the native
+// NenServer of @withnen/server-native, so the native addon and the WebAssembly build are
+// interchangeable under the handlers. Engines throw (or reject with) NenErrors only.
+
+/** A reply ready to send: status, headers (lower-case names) and body. */
+export interface NenReply {
+  status: number
+  headers: Record<string, string>
+  body: string
+}
+
+/** An incoming request as engines see it. */
+export interface EngineRequest {
+  /** HTTP method. */
+  method: string
+  /** Absolute URL or `path?query`, exactly as the client signed it. */
+  url: string
+  /** At least the `x-nen-*` headers, lower-case names. */
+  headers: Record<string, string>
+  /** The raw `{"ct"}` envelope; absent or empty for none. */
+  body?: string
+}
+
+/**
+ * A verified, decrypted request. Engines hand back their own object: pass it only to the engine
+ * that opened it (`seal`, `sealHead`, `stream`).
+ */
+export interface Opened {
+  /** Session id (32 hex digits). */
+  readonly sid: string
+  /** Upper-case HTTP method. */
+  readonly method: string
+  /** Request timestamp, Unix ms. */
+  readonly timestamp: number
+  /** The decrypted body as JSON text, or null when the request had none. */
+  readonly body: string | null
+}
+
+/** An encrypted server-sent-event stream answering one request. */
+export interface EngineStream {
+  /** Headers to send before the first frame. */
+  readonly headers: Record<string, string>
+  /** Seals one chunk into a complete SSE frame. */
+  chunk(data: string | Uint8Array): string
+  /** The authenticated final frame. */
+  finish(): string
+  /** An authenticated final frame carrying an `ISO-xxxx` code. */
+  fail(code: string): string
+  /** Whether the final frame was written. */
+  readonly finished: boolean
+}
+
+/**
+ * A session store written in JavaScript. Values are opaque base64 strings (sessions are wrapped
+ * before they reach it); every write carries a TTL.
+ */
+export interface NenStoreAdapter {
+  /** The value at `key`, or null. */
+  get(key: string): Promise<string | null>
+  /** Stores `value` at `key` for `ttlMs`. */
+  set(key: string, value: string, ttlMs: number): Promise<void>
+  /** Deletes `key`. */
+  del(key: string): Promise<void>
+  /** Lowers the TTL of `key` to `ttlMs` if that is shorter (never extends it). */
+  shorten(key: string, ttlMs: number): Promise<void>
+  /**
+   * Atomically: `'gone'` if `sessionKey` does not exist; else set `nonceKey` only if absent, with
+   * `ttlMs`, answering `'ok'`, or `'replay'` if it was present. Replay protection rests on this
+   * being atomic.
+   */
+  recordNonce(sessionKey: string, nonceKey: string, ttlMs: number): Promise<'ok' | 'gone' | 'replay'>
+}
+
+/** Fields every store kind shares. */
+interface StoreCommon {
+  /** Prefix of every key. Default `nen:`. */
+  keyPrefix?: string
+  /** Bound on each store operation; past it requests fail closed with ISO-8001. Default 1000. */
+  timeoutMs?: number
+  /** 32 bytes, base64: wraps session keys before they leave the process. */
+  wrappingKey?: string
+}
+
+/** Where sessions live, as engines receive it (environment defaults already applied). */
+export type StoreConfig =
+  | { kind: 'memory' }
+  | (StoreCommon & { kind: 'redis'; url: string })
+  | (StoreCommon & { kind: 'redis-cluster'; nodes: string[] })
+  | (StoreCommon & { kind: 'js'; adapter: NenStoreAdapter })
+
+/** What an engine is created with: the NenServer options and the store. */
+export interface EngineOptions {
+  store: StoreConfig
+  sessionTtlMs?: number
+  windowMs?: number
+  rotationGraceMs?: number
+  maxBodyBytes?: number
+  streamPadding?: number
+  modes?: Array<'hybrid' | 'mlkem768'>
+  identitySecretKey?: string
+  /** Tests only (needs `NEN_TEST_HOOKS=1`): deterministic randomness. */
+  testRngSeed?: string
+  /** Tests only, with `testRngSeed`: a fixed clock. */
+  testNowMs?: number
+}
+
+/** The server side of the protocol. */
+export interface Engine {
+  /** Answers `POST /api/nen/handshake`. */
+  handshake(body: string): Promise<NenReply>
+  /** Verifies, checks replay and decrypts a request. */
+  open(req: EngineRequest): Promise<Opened>
+  /** The `{"ct","n"}` body answering `opened` with `status` (default 200). */
+  seal(opened: Opened, json: string, status?: number): string
+  /** The `x-nen-response` header answering a HEAD request. */
+  sealHead(opened: Opened, status?: number): string
+  /** An encrypted SSE stream answering `opened`; `padBlock` overrides `streamPadding`. */
+  stream(opened: Opened, padBlock?: number): EngineStream
+  /** Answers the authenticated `POST /api/nen/rotate`. */
+  rotate(req: EngineRequest): Promise<NenReply>
+  /** Answers the authenticated `POST /api/nen/terminate`. */
+  terminate(req: EngineRequest): Promise<NenReply>
+  /** Answers the authenticated `GET /api/nen/status`. */
+  status(req: EngineRequest): Promise<NenReply>
+}

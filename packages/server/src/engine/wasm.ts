@@ -1,0 +1,302 @@
+// The Engine on the WebAssembly build of the Nen core (crates/nen-wasm's server exports), for
+// runtimes that cannot load the native addon: Next.js Edge, Cloudflare Workers, Deno, or Node
+// without a prebuilt binary. The same protocol steps, codes and check order as the native
+// NenServer with a JavaScript store; the store logic is src/store/remote.rs of the addon in
+// TypeScript (./wasm-store.ts), with the same key names and wrapped values, so native and edge
+// instances can share one store.
+//
+// Session keys never reach JavaScript: the core hands out handles (`Opened`) and wrapped
+// sessions (encrypted under the wrapping key, bound to their sid), which is all the store sees.
+
+import init, * as glue from '../../wasm/nen_wasm.js'
+import { wasmBase64 } from '../../wasm/nen_wasm_bytes.js'
+import type { Opened as CoreOpened, Parsed as CoreParsed, ServerEngine as CoreEngine, ServerEngineConfig } from '../../wasm/nen_wasm.js'
+import { NenError, asNenError } from '../errors.js'
+import { env } from '../env.js'
+import type { Engine, EngineOptions, EngineRequest, EngineStream, NenReply, NenStoreAdapter, Opened } from './types.js'
+import { WasmSessionStore, createMemoryStoreAdapter } from './wasm-store.js'
+
+export { createMemoryStoreAdapter, type MemoryStoreAdapter } from './wasm-store.js'
+
+type Glue = typeof glue
+
+/** What the WebAssembly module can be loaded from. */
+export type WasmSource = WebAssembly.Module | BufferSource
+
+let loading: Promise<Glue> | undefined
+
+function decodeBase64(b64: string): Uint8Array {
+  const bin = atob(b64)
+  const out = new Uint8Array(bin.length)
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
+  return out
+}
+
+/**
+ * Loads the WebAssembly core, once per isolate. By default from the bytes bundled with this
+ * package. Runtimes that forbid compiling WebAssembly from bytes (Next.js Edge, Cloudflare
+ * Workers) need the precompiled module instead, imported the way they allow
+ * (`import wasm from '…/nen_wasm_bg.wasm?module'`): call this with it before the first request.
+ * Later calls, or calls after the core loaded, return the same load.
+ */
+export function initWasmEngine(source?: WasmSource): Promise<void> {
+  return loadCore(source).then(() => undefined)
+}
+
+function loadCore(source?: WasmSource): Promise<Glue> {
+  loading ??= (async () => {
+    await init({ module_or_path: source ?? decodeBase64(wasmBase64) })
+    return glue
+  })().catch((e) => {
+    // A failed load (a runtime refusing to compile bytes) may be retried with a module.
+    loading = undefined
+    throw new NenError('ISO-9001', { message: 'the Nen WebAssembly core could not be loaded', cause: e })
+  })
+  return loading
+}
+
+/** Any failure as a NenError: the core's coded errors keep their code, the rest is ISO-9000. */
+function coded(e: unknown): NenError {
+  return asNenError(e) ?? new NenError('ISO-9000', { cause: e })
+}
+
+function call<T>(f: () => T): T {
+  try {
+    return f()
+  } catch (e) {
+    throw coded(e)
+  }
+}
+
+function jsonReply(status: number, body: string): NenReply {
+  return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body }
+}
+
+const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature'] as const
+
+/** The request as the core reads it: only the `x-nen-*` headers, from a plain object or a `Headers`. */
+function coreRequest(req: EngineRequest) {
+  const h = req.headers as unknown as Record<string, unknown> & { get?: unknown }
+  const headers: Record<string, string | undefined> = {}
+  for (const name of NEN_HEADERS) {
+    const v = typeof h?.get === 'function' ? (h as unknown as Headers).get(name) : h?.[name]
+    // A repeated header (a Node array) is not a value the client sent: treated as absent.
+    if (typeof v === 'string') headers[name] = v
+  }
+  return { method: req.method, url: req.url, headers, body: req.body }
+}
+
+function randomKey(): string {
+  const b = new Uint8Array(32)
+  crypto.getRandomValues(b)
+  return btoa(String.fromCharCode(...b))
+}
+
+/** Everything resolved before the core loads: the store and the core's config. */
+interface Setup {
+  store: WasmSessionStore
+  config: ServerEngineConfig
+}
+
+const DEFAULT_PREFIX = 'nen:'
+
+function setup(options: EngineOptions): Setup {
+  const s = options.store ?? { kind: 'memory' }
+  let adapter: NenStoreAdapter
+  let prefix = DEFAULT_PREFIX
+  let timeoutMs = 1000
+  let wrappingKey: string | undefined
+  switch (s.kind) {
+    case 'memory':
+      // Sessions never leave this isolate: a key of its own wraps them.
+      adapter = createMemoryStoreAdapter()
+      wrappingKey = randomKey()
+      break
+    case 'js':
+      adapter = s.adapter
+      prefix = s.keyPrefix ?? DEFAULT_PREFIX
+      timeoutMs = Math.max(1, Math.trunc(s.timeoutMs ?? 1000))
+      wrappingKey = s.wrappingKey ?? env('NEN_WRAPPING_KEY')
+      if (!wrappingKey) throw new NenError('ISO-9001', { message: 'a JavaScript store needs a wrappingKey (or NEN_WRAPPING_KEY)' })
+      break
+    case 'redis':
+    case 'redis-cluster':
+      throw new NenError('ISO-9001', {
+        message: 'the WebAssembly engine cannot open Redis connections: use UpstashSessionStore (or another NenStoreAdapter), or the native engine',
+      })
+    default:
+      throw new NenError('ISO-9001', { message: `unknown store kind ${String((s as { kind?: unknown }).kind)}` })
+  }
+  if ((options.testRngSeed !== undefined || options.testNowMs !== undefined) && env('NEN_TEST_HOOKS') !== '1') {
+    throw new NenError('ISO-9001', { message: 'testRngSeed and testNowMs need NEN_TEST_HOOKS=1' })
+  }
+  const config: ServerEngineConfig = { wrappingKey }
+  const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
+  for (const k of passed) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
+  return { store: new WasmSessionStore(adapter, prefix, timeoutMs), config }
+}
+
+type Action = 'rotate' | 'terminate' | 'status'
+
+/** The WASM engine: the Engine interface, plus what only it has. */
+export interface WasmEngine extends Engine {
+  /** Resolves once the core is loaded and the configuration accepted (rejects with ISO-9001 otherwise). */
+  ready(): Promise<void>
+  /** The identity's public key (base64), or null without one; available once `ready()` resolved. */
+  readonly identityPublicKey: string | null
+  /** Tests only (`testRngSeed`, `NEN_TEST_HOOKS=1`): moves the fixed clock. */
+  setTestNow(nowMs: number): void
+}
+
+class WasmEngineImpl implements WasmEngine {
+  private readonly store: WasmSessionStore
+  private readonly core: Promise<CoreEngine>
+  private loaded: CoreEngine | undefined
+
+  constructor(s: Setup) {
+    this.store = s.store
+    this.core = loadCore().then((g) => {
+      this.loaded = call(() => new g.ServerEngine(s.config))
+      return this.loaded
+    })
+    // Reported by whichever call awaits it; not an unhandled rejection meanwhile.
+    this.core.catch(() => {})
+  }
+
+  async ready(): Promise<void> {
+    await this.core
+  }
+
+  get identityPublicKey(): string | null {
+    return this.loaded ? ((this.loaded.identityPublicKey as string | null | undefined) ?? null) : null
+  }
+
+  setTestNow(nowMs: number): void {
+    if (!this.loaded) throw new NenError('ISO-9001', { message: 'engine not ready' })
+    const core = this.loaded
+    call(() => core.setTestNow(nowMs))
+  }
+
+  private opened(o: Opened): CoreOpened {
+    if (!(o instanceof glue.Opened)) throw new NenError('ISO-9001', { message: 'not a request opened by the WebAssembly engine' })
+    return o
+  }
+
+  private sync(): CoreEngine {
+    // Only reachable with an Opened, which only exists once the core loaded.
+    if (!this.loaded) throw new NenError('ISO-9000', { message: 'engine not ready' })
+    return this.loaded
+  }
+
+  async handshake(body: string | Uint8Array): Promise<NenReply> {
+    const core = await this.core
+    const hs = call(() => core.handshake(body))
+    await this.store.put(hs.sid, hs.wrapped, hs.ttlMs, hs.expiresAt)
+    return jsonReply(200, hs.response)
+  }
+
+  async open(req: EngineRequest): Promise<Opened> {
+    const core = await this.core
+    const parsed = call(() => core.parse(coreRequest(req)))
+    try {
+      return await this.openParsed(core, parsed)
+    } finally {
+      parsed.free()
+    }
+  }
+
+  /** Load the session (ISO-2002 if missing), verify and decrypt, then record the nonce. */
+  private async openParsed(core: CoreEngine, parsed: CoreParsed): Promise<CoreOpened> {
+    const sid = parsed.sid
+    const wrapped = await this.store.load(sid)
+    const opened = call(() => core.open(parsed, wrapped))
+    try {
+      await this.store.recordNonce(sid, opened.nonceHex, opened.replayTtlMs)
+    } catch (e) {
+      opened.free()
+      throw e
+    }
+    this.store.remember(sid, wrapped, opened.expiresAt)
+    return opened
+  }
+
+  seal(opened: Opened, json: string | Uint8Array, status?: number): string {
+    return call(() => this.sync().seal(this.opened(opened), json, status))
+  }
+
+  sealHead(opened: Opened, status?: number): string {
+    return call(() => this.sync().sealHead(this.opened(opened), status))
+  }
+
+  stream(opened: Opened, padBlock?: number): EngineStream {
+    const s = call(() => this.sync().stream(this.opened(opened), padBlock))
+    return {
+      headers: s.headers,
+      chunk: (data) => call(() => s.chunk(data)),
+      finish: () => call(() => s.finish()),
+      fail: (code) => call(() => s.fail(code)),
+      get finished() {
+        return s.finished
+      },
+    }
+  }
+
+  rotate(req: EngineRequest): Promise<NenReply> {
+    return this.lifecycle('rotate', req)
+  }
+
+  terminate(req: EngineRequest): Promise<NenReply> {
+    return this.lifecycle('terminate', req)
+  }
+
+  status(req: EngineRequest): Promise<NenReply> {
+    return this.lifecycle('status', req)
+  }
+
+  /** The native `lifecycle`: method check, full open (nonce recorded), then the action. */
+  private async lifecycle(action: Action, req: EngineRequest): Promise<NenReply> {
+    const core = await this.core
+    const parsed = call(() => core.parse(coreRequest(req)))
+    let opened: CoreOpened
+    try {
+      if (parsed.method !== (action === 'status' ? 'GET' : 'POST')) throw new NenError('ISO-6004')
+      opened = await this.openParsed(core, parsed)
+    } finally {
+      parsed.free()
+    }
+    try {
+      switch (action) {
+        case 'rotate': {
+          const r = call(() => core.rotate(opened))
+          await this.store.put(r.newSid, r.newWrapped, r.ttlMs, r.expiresAt)
+          await this.store.expireIn(opened.sid, r.graceMs)
+          return jsonReply(200, r.response)
+        }
+        case 'terminate':
+          await this.store.delete(opened.sid)
+          return jsonReply(200, call(() => core.terminateBody(opened)))
+        case 'status':
+          return jsonReply(200, call(() => core.statusBody(opened)))
+      }
+    } finally {
+      opened.free()
+    }
+  }
+}
+
+/**
+ * Creates the engine on the WebAssembly core. Store and test-hook problems throw ISO-9001 here;
+ * the core loads in the background and checks the rest of the configuration, so an invalid
+ * option (a bad key, an unknown mode) rejects the first call, or `ready()`, with ISO-9001.
+ * `loadWasmEngine` awaits that instead.
+ */
+export function createWasmEngine(options: EngineOptions): WasmEngine {
+  return new WasmEngineImpl(setup(options))
+}
+
+/** `createWasmEngine`, resolved once the core is loaded and the configuration accepted. */
+export async function loadWasmEngine(options: EngineOptions): Promise<WasmEngine> {
+  const engine = createWasmEngine(options)
+  await engine.ready()
+  return engine
+}

@@ -1,0 +1,64 @@
+// Reading Web Requests and writing Web Responses for the handlers in web.ts and web-routes.ts.
+
+import { NenError, errorReply } from './errors.js'
+import type { NenReply } from './engine/types.js'
+
+const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature'] as const
+
+/** The `x-nen-*` request headers: all the engine reads. */
+export function nenHeaders(headers: Headers): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of NEN_HEADERS) {
+    const v = headers.get(name)
+    if (v !== null) out[name] = v
+  }
+  return out
+}
+
+const decoder = new TextDecoder()
+
+/**
+ * The body as text (undefined when empty), refused with ISO-4005 past `limit` bytes before it is
+ * all in memory: a declared length is checked up front, an undeclared one while reading.
+ */
+export async function readBody(req: Request, limit: number): Promise<string | undefined> {
+  if (!req.body) return undefined
+  const declared = req.headers.get('content-length')
+  if (declared !== null) {
+    if (Number(declared) > limit) throw new NenError('ISO-4005')
+    const text = await req.text()
+    return text === '' ? undefined : text
+  }
+  const reader = req.body.getReader()
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    total += value.byteLength
+    if (total > limit) {
+      void reader.cancel().catch(() => {})
+      throw new NenError('ISO-4005')
+    }
+    chunks.push(value)
+  }
+  if (total === 0) return undefined
+  if (chunks.length === 1) return decoder.decode(chunks[0])
+  const all = new Uint8Array(total)
+  let at = 0
+  for (const c of chunks) {
+    all.set(c, at)
+    at += c.byteLength
+  }
+  return decoder.decode(all)
+}
+
+export function replyResponse(r: NenReply): Response {
+  return new Response(r.body, { status: r.status, headers: r.headers })
+}
+
+/** A plain coded error (§6.3): for failures before the request is authenticated. */
+export function errorResponse(e: unknown, extra?: Record<string, string>): Response {
+  const r = errorReply(e)
+  return new Response(r.body, { status: r.status, headers: extra ? { ...r.headers, ...extra } : r.headers })
+}

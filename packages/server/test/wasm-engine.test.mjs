@@ -1,0 +1,614 @@
+// The WebAssembly engine (src/engine/wasm.ts over crates/nen-wasm's server exports), driven by
+// the real @withnen/client through an in-process router: the scenarios of the native server's
+// tests, the same codes and statuses, store failures, docs/vectors byte for byte, and interop
+// with the native NenServer on one shared store (same key names, same wrapped format).
+//
+// src/ is TypeScript: it is bundled here with esbuild (as the package build does), so this test
+// needs neither dist/ nor the rest of the package to be built. Run scripts/build-wasm.sh and
+// build packages/client first.
+
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { build } from 'esbuild'
+import { NenClient, NenError as ClientNenError, createNenStream } from '../../client/dist/index.mjs'
+import initClientCore, * as clientCore from '../../client/wasm/nen_wasm.js'
+import { wasmBase64 } from '../../client/wasm/nen_wasm_bytes.js'
+
+const require = createRequire(import.meta.url)
+const native = require('../../../nen.js')
+const here = new URL('.', import.meta.url).pathname
+
+// ---- the engine under test, bundled from src/ ----
+
+const dir = mkdtempSync(join(tmpdir(), 'nen-wasm-engine-'))
+const out = join(dir, 'engine.mjs')
+await build({
+  stdin: {
+    contents: "export * from './src/engine/wasm.ts'\nexport { NenError, errorReply } from './src/errors.ts'\n",
+    resolveDir: join(here, '..'),
+    loader: 'ts',
+  },
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  outfile: out,
+  logLevel: 'warning',
+})
+const { createWasmEngine, loadWasmEngine, createMemoryStoreAdapter, NenError, errorReply } = await import(pathToFileURL(out).href)
+rmSync(dir, { recursive: true, force: true })
+
+// The client core used directly (seeding, signing by hand): a separate instance from the
+// engine's, which the bundle above carries inline.
+await initClientCore({ module_or_path: Buffer.from(wasmBase64, 'base64') })
+const clientCoreReady = () => clientCore
+
+const SECRET = 'plaintext-marker-4111-1111'
+const b64 = (bytes) => Buffer.from(bytes).toString('base64')
+const WRAPPING_KEY = b64(Buffer.alloc(32, 7))
+
+async function rejectsWith(promise, code, status) {
+  const err = await Promise.resolve()
+    .then(typeof promise === 'function' ? promise : () => promise)
+    .then(
+      () => assert.fail(`expected ${code}`),
+      (e) => e,
+    )
+  assert.equal(err?.code, code, err?.stack ?? String(err))
+  if (status !== undefined) assert.equal(err.status, status)
+  return err
+}
+
+function throwsWith(f, code) {
+  assert.throws(f, (e) => {
+    assert.equal(e?.code, code, e?.stack ?? String(e))
+    return true
+  })
+}
+
+async function drain(iter) {
+  const chunks = []
+  for await (const c of iter) chunks.push(c)
+  return chunks
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
+
+// ---- an in-process HTTP stand-in: a fetch that dispatches to a tiny router over an engine ----
+
+/**
+ * `engine()` picks the engine for each request (switching it mid-session is how the interop
+ * tests move a client between a native and a WASM instance). Works for the WASM engine and
+ * for a native NenServer, which have the same method names.
+ */
+function router(engine) {
+  const items = new Map()
+  const wire = []
+  const requests = []
+  const json = (status, body, headers = {}) => {
+    wire.push(body)
+    return new Response(body, { status, headers: { 'content-type': 'application/json', ...headers } })
+  }
+  const reply = (r) => json(r.status, r.body, r.headers)
+
+  const app = (opened, url) => {
+    const body = opened.body === null ? null : JSON.parse(opened.body)
+    const m = /^\/api\/items(?:\/(\w+))?$/.exec(url.pathname)
+    if (m) {
+      const id = m[1]
+      switch (opened.method) {
+        case 'GET':
+          if (!id) return [200, { items: [...items.values()], query: Object.fromEntries(url.searchParams) }]
+          return items.has(id) ? [200, items.get(id)] : [404, { error: 'not found' }]
+        case 'HEAD':
+          return [items.has(id) ? 200 : 404, null]
+        case 'POST': {
+          const item = { id: String(items.size + 1), ...body }
+          items.set(item.id, item)
+          return [201, item]
+        }
+        case 'PUT':
+          items.set(id, { id, ...body })
+          return [200, items.get(id)]
+        case 'PATCH':
+          items.set(id, { ...items.get(id), ...body })
+          return [200, items.get(id)]
+        case 'DELETE':
+          return [200, { deleted: items.delete(id), reason: body?.reason ?? null }]
+      }
+    }
+    if (url.pathname === '/api/echo') return [200, { method: opened.method, body, query: url.search }]
+    return [404, { error: 'no route' }]
+  }
+
+  const stream = (e, opened, url) => {
+    const s = e.stream(opened, 32)
+    const tokens = ['The ', 'quick ', 'brown ', 'fox']
+    const enc = new TextEncoder()
+    const body = new ReadableStream({
+      async start(c) {
+        for (const t of tokens) {
+          const frame = s.chunk(t)
+          wire.push(frame)
+          c.enqueue(enc.encode(frame))
+          await sleep(1)
+        }
+        if (url.pathname === '/api/stream/cut') return c.close()
+        let end = url.pathname === '/api/stream/fail' ? s.fail('ISO-8001') : s.finish()
+        if (url.pathname === '/api/stream/tampered') end = end.replace(/data: (.)/, (_, ch) => `data: ${ch === 'A' ? 'B' : 'A'}`)
+        wire.push(end)
+        c.enqueue(enc.encode(end))
+        c.close()
+      },
+    })
+    return new Response(body, { status: 200, headers: s.headers })
+  }
+
+  const handle = async (request, url) => {
+    const e = engine()
+    const action = /^\/api\/nen\/(handshake|rotate|terminate|status)$/.exec(url.pathname)?.[1]
+    if (action === 'handshake') return reply(await e.handshake(request.body))
+    if (action) return reply(await e[action](request))
+    const opened = await e.open(request)
+    if (url.pathname.startsWith('/api/stream')) return stream(e, opened, url)
+    const [status, value] = app(opened, url)
+    if (opened.method === 'HEAD') return new Response(null, { status, headers: { 'x-nen-response': e.sealHead(opened, status) } })
+    return json(status, e.seal(opened, JSON.stringify(value), status))
+  }
+
+  /** Dispatches one request; a rejection becomes the plain coded error reply, as a route would send. */
+  const dispatch = async (request) => {
+    const url = new URL(request.url)
+    requests.push(request)
+    wire.push(request.body ?? '')
+    try {
+      return await handle(request, url)
+    } catch (err) {
+      return reply(errorReply(err))
+    }
+  }
+
+  /** The client's fetch: absolute URL, plain-object headers. */
+  const fetch = (input, init = {}) =>
+    dispatch({
+      method: (init.method ?? 'GET').toUpperCase(),
+      url: String(input),
+      headers: Object.fromEntries(Object.entries(init.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v])),
+      body: init.body ?? undefined,
+    })
+
+  return { fetch, dispatch, wire, requests }
+}
+
+const BASE = 'https://api.example'
+
+// ---- the scenarios ----
+
+test('every method, in every key-exchange and identity mode', async () => {
+  const identity = native.generateIdentity()
+  const engine = createWasmEngine({ store: { kind: 'memory' }, identitySecretKey: identity.secretKey })
+  await engine.ready()
+  assert.equal(engine.identityPublicKey, identity.publicKey)
+  const r = router(() => engine)
+  for (const keyExchange of ['hybrid', 'mlkem768']) {
+    for (const identityMode of ['tls', 'pqc']) {
+      const client = new NenClient(BASE, { fetch: r.fetch, keyExchange, identityMode, serverIdentityKey: identity.publicKey })
+      const created = await client.nenFetch('/api/items', { method: 'POST', body: { name: SECRET } })
+      assert.equal(created.status, 201)
+      const item = await created.json()
+      assert.equal(item.name, SECRET)
+      assert.deepEqual(await (await client.nenFetch(`/api/items/${item.id}`)).json(), item)
+      const list = await client.nenFetch('/api/items?b=2&a=%7e1')
+      assert.deepEqual((await list.json()).query, { a: '~1', b: '2' })
+      const head = await client.nenFetch(`/api/items/${item.id}`, { method: 'HEAD' })
+      assert.equal(head.status, 200)
+      assert.equal(await head.text(), '')
+      assert.equal((await client.nenFetch('/api/items/nope', { method: 'HEAD' })).status, 404)
+      assert.equal((await (await client.nenFetch(`/api/items/${item.id}`, { method: 'PUT', body: { name: 'b' } })).json()).name, 'b')
+      const patch = await client.nenFetch(`/api/items/${item.id}`, { method: 'PATCH', body: { qty: 2 } })
+      assert.deepEqual(await patch.json(), { id: item.id, name: 'b', qty: 2 })
+      const del = await client.nenFetch(`/api/items/${item.id}`, { method: 'DELETE', body: { reason: 'test' } })
+      assert.deepEqual(await del.json(), { deleted: true, reason: 'test' })
+      const missing = await client.nenFetch(`/api/items/${item.id}`)
+      assert.equal(missing.status, 404)
+      assert.deepEqual(await missing.json(), { error: 'not found' })
+      const status = await client.status()
+      assert.equal(status.sid, client.sessionId)
+      assert.equal(status.mode, keyExchange)
+      assert.equal(status.v, 1)
+    }
+  }
+  for (const body of r.wire) assert.ok(!body.includes(SECRET), 'no plaintext on the wire')
+})
+
+test('the engine object: shapes of replies and opened requests', async () => {
+  const engine = await loadWasmEngine({ store: { kind: 'memory' }, sessionTtlMs: 60_000 })
+  const hs = clientCoreReady().ClientHandshake.start('mlkem768')
+  const reply = await engine.handshake(hs.body)
+  assert.equal(reply.status, 200)
+  assert.deepEqual(reply.headers, { 'content-type': 'application/json', 'cache-control': 'no-store' })
+  assert.deepEqual(Object.keys(JSON.parse(reply.body)), ['v', 'mode', 'sid', 'ct', 'exp', 'confirm'])
+  const session = hs.finish(reply.body)
+  const signed = session.sign('GET', '/api/x?y=1')
+  const opened = await engine.open({ method: 'GET', url: 'https://h.example/api/x?y=1', headers: new Headers(signed.headers) })
+  assert.equal(opened.sid, session.sid)
+  assert.equal(opened.method, 'GET')
+  assert.equal(opened.body, null, 'no body is null, as natively')
+  assert.equal(typeof opened.timestamp, 'number')
+  assert.equal(session.open(signed, 203, engine.seal(opened, new TextEncoder().encode('[1]'), 203)), '[1]')
+  throwsWith(() => engine.seal(opened, '{', 200), 'ISO-4003')
+  throwsWith(() => engine.seal(opened, '{}', 99), 'ISO-9001')
+  throwsWith(() => engine.seal({ sid: 'x' }, '{}'), 'ISO-9001')
+  const s = engine.stream(opened)
+  assert.deepEqual(Object.keys(s.headers).sort(), ['cache-control', 'content-type', 'x-nen-stream-nonce'])
+  assert.equal(s.finished, false)
+  s.finish()
+  assert.equal(s.finished, true)
+  throwsWith(() => s.chunk('late'), 'ISO-9000')
+})
+
+test('streams: chunks in order, truncation, tampering, authenticated errors', async () => {
+  const engine = createWasmEngine({ store: { kind: 'memory' } })
+  const r = router(() => engine)
+  const nenStream = createNenStream(BASE, { fetch: r.fetch })
+  assert.deepEqual(await drain(nenStream('/api/stream', { body: { prompt: SECRET } })), ['The ', 'quick ', 'brown ', 'fox'])
+  await rejectsWith(drain(nenStream('/api/stream/cut', { body: {} })), 'ISO-7003')
+  await rejectsWith(drain(nenStream('/api/stream/tampered', { body: {} })), 'ISO-7004')
+  const failed = await rejectsWith(drain(nenStream('/api/stream/fail', { body: {} })), 'ISO-8001')
+  assert.equal(failed.status, 503)
+  for (const body of r.wire) assert.ok(!body.includes(SECRET) && !body.includes('quick'))
+})
+
+test('rotate, status and terminate', async () => {
+  const adapter = spyAdapter(createMemoryStoreAdapter())
+  const engine = createWasmEngine({ store: { kind: 'js', adapter, wrappingKey: WRAPPING_KEY }, rotationGraceMs: 2_000 })
+  const r = router(() => engine)
+  const client = new NenClient(BASE, { fetch: r.fetch })
+  await client.handshake()
+  const first = client.sessionId
+  await client.rotate()
+  assert.notEqual(client.sessionId, first)
+  assert.equal((await client.status()).sid, client.sessionId)
+  // The old session keeps working for the grace period only: its entry was shortened to it.
+  assert.deepEqual(
+    adapter.calls.filter((c) => c[0] === 'shorten'),
+    [['shorten', `nen:{${first}}:s`, 2_000]],
+  )
+  const before = client.sessionId
+  await client.terminate()
+  assert.equal(client.sessionId, null)
+  assert.equal(await adapter.get(`nen:{${before}}:s`), null, 'terminate deletes the entry')
+  assert.equal((await client.nenFetch('/api/echo')).status, 200)
+  assert.notEqual(client.sessionId, before)
+})
+
+test('replay is ISO-5001, tampering ISO-3002 / ISO-4001, a lost session ISO-2002', async () => {
+  let engine = createWasmEngine({ store: { kind: 'memory' } })
+  const r = router(() => engine)
+  const client = new NenClient(BASE, { fetch: r.fetch })
+  await client.nenFetch('/api/echo', { method: 'POST', body: { pay: 1 } })
+  const captured = r.requests.at(-1)
+
+  // Replay: the same signed request again.
+  const replayed = await r.dispatch(captured)
+  assert.equal(replayed.status, 401)
+  assert.equal(JSON.parse(await replayed.text()).error.code, 'ISO-5001')
+  await rejectsWith(engine.open(captured), 'ISO-5001', 401)
+
+  // Tampering: another target fails the signature; another ciphertext fails decryption.
+  const rewriting = new NenClient(BASE, { fetch: (url, init) => r.fetch(String(url).replace('a=1', 'a=2'), init) })
+  await rejectsWith(rewriting.nenFetch('/api/echo?a=1'), 'ISO-3002')
+  const flipping = new NenClient(BASE, {
+    fetch: (url, init) => {
+      if (String(url).endsWith('/handshake')) return r.fetch(url, init)
+      const env = JSON.parse(init.body)
+      env.ct = (env.ct[0] === 'A' ? 'B' : 'A') + env.ct.slice(1)
+      return r.fetch(url, { ...init, body: JSON.stringify(env) })
+    },
+  })
+  await rejectsWith(flipping.nenFetch('/api/echo', { method: 'PUT', body: { x: 1 } }), 'ISO-4001')
+
+  // Shape errors, in the native order and with the native statuses.
+  const hsBody = clientCoreReady().ClientHandshake.start().body
+  const sess = await sessionOn(engine)
+  const good = sess.sign('POST', '/api/x', '{"a":1}')
+  const req = (over = {}, headers = {}) => ({ method: 'POST', url: '/api/x', headers: { ...good.headers, ...headers }, body: good.body, ...over })
+  await rejectsWith(engine.open(req({ method: 'TRACE' })), 'ISO-6004', 405)
+  await rejectsWith(engine.open(req({}, { 'x-nen-version': '2' })), 'ISO-1005', 400)
+  await rejectsWith(engine.open(req({}, { 'x-nen-session': undefined })), 'ISO-2003', 401)
+  await rejectsWith(engine.open(req({}, { 'x-nen-signature': undefined })), 'ISO-3001', 401)
+  await rejectsWith(engine.open(req({}, { 'x-nen-nonce': undefined })), 'ISO-3005', 401)
+  await rejectsWith(engine.open(req({}, { 'x-nen-timestamp': 'soon' })), 'ISO-3008', 401)
+  await rejectsWith(engine.open(req({}, { 'x-nen-session': 'f'.repeat(32) })), 'ISO-2002', 401)
+  await rejectsWith(engine.open(req({ body: '{"nope":1}' })), 'ISO-6001', 400)
+  await rejectsWith(engine.open(req({ method: 'GET' })), 'ISO-6003', 400)
+  await rejectsWith(engine.open(req({ url: '/api/x%zz' })), 'ISO-6005', 400)
+  const small = createWasmEngine({ store: { kind: 'memory' }, maxBodyBytes: 8 })
+  await rejectsWith(small.open(req()), 'ISO-4005', 413)
+  // Lifecycle routes want their method.
+  await rejectsWith(engine.status(req()), 'ISO-6004', 405)
+  await rejectsWith(engine.rotate(req({ method: 'GET', body: undefined })), 'ISO-6004', 405)
+  // The rotate body must be an inner handshake.
+  const rot = sess.sign('POST', '/api/nen/rotate', '{"v":1,"mode":"rsa"}')
+  await rejectsWith(engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot.headers, body: rot.body }), 'ISO-1007', 400)
+  const rot2 = sess.sign('POST', '/api/nen/rotate')
+  await rejectsWith(engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot2.headers }), 'ISO-1001', 400)
+  // Handshake errors.
+  await rejectsWith(engine.handshake('not json'), 'ISO-6001', 400)
+  await rejectsWith(engine.handshake(JSON.stringify({ ...JSON.parse(hsBody), v: 2 })), 'ISO-1005', 400)
+  await rejectsWith(engine.handshake(JSON.stringify({ ...JSON.parse(hsBody), ek: '%%%' })), 'ISO-6002', 400)
+
+  // A server that lost its sessions: safe requests recover, others report ISO-2002.
+  engine = createWasmEngine({ store: { kind: 'memory' } })
+  await rejectsWith(client.nenFetch('/api/echo', { method: 'POST', body: {} }), 'ISO-2002')
+  engine = createWasmEngine({ store: { kind: 'memory' } })
+  assert.equal((await client.nenFetch('/api/echo')).status, 200)
+})
+
+/** A client session on `engine`, made by hand with the client core. */
+async function sessionOn(engine, mode) {
+  const hs = clientCoreReady().ClientHandshake.start(mode)
+  return hs.finish((await engine.handshake(hs.body)).body)
+}
+
+test('the time window', async () => {
+  const engine = createWasmEngine({ store: { kind: 'memory' }, windowMs: 1_000 })
+  const session = await sessionOn(engine)
+  const at = (ms) => {
+    const s = session.sign('GET', '/t', undefined, ms)
+    return { method: 'GET', url: '/t', headers: s.headers }
+  }
+  await rejectsWith(engine.open(at(Date.now() - 5_000)), 'ISO-3003', 401)
+  await rejectsWith(engine.open(at(Date.now() + 5_000)), 'ISO-3003', 401)
+  await engine.open(at(Date.now() - 500))
+})
+
+/** Wraps an adapter, logging every call as [op, key, ttl]. */
+function spyAdapter(inner) {
+  const calls = []
+  return {
+    calls,
+    get: (k) => (calls.push(['get', k]), inner.get(k)),
+    set: (k, v, t) => (calls.push(['set', k, t]), inner.set(k, v, t)),
+    del: (k) => (calls.push(['del', k]), inner.del(k)),
+    shorten: (k, t) => (calls.push(['shorten', k, t]), inner.shorten(k, t)),
+    recordNonce: (s, n, t) => (calls.push(['recordNonce', s, n, t]), inner.recordNonce(s, n, t)),
+  }
+}
+
+test('store failures fail closed with ISO-8001, within timeoutMs', async () => {
+  const healthy = createMemoryStoreAdapter()
+  let mode = 'ok'
+  const flaky = {}
+  for (const op of ['get', 'set', 'del', 'shorten', 'recordNonce']) {
+    flaky[op] = (...args) => {
+      if (mode === 'reject') return Promise.reject(new Error('down'))
+      if (mode === 'throw') throw new Error('down')
+      if (mode === 'hang') return new Promise(() => {})
+      if (mode === 'garbage' && op === 'recordNonce') return Promise.resolve('maybe')
+      if (mode === 'garbage' && op === 'get') return Promise.resolve('not base64!')
+      return healthy[op](...args)
+    }
+  }
+  const engine = createWasmEngine({ store: { kind: 'js', adapter: flaky, wrappingKey: WRAPPING_KEY, timeoutMs: 100 } })
+  const session = await sessionOn(engine)
+  const get = () => {
+    const s = session.sign('GET', '/x')
+    return { method: 'GET', url: '/x', headers: s.headers }
+  }
+  for (mode of ['reject', 'throw', 'hang', 'garbage']) {
+    const t0 = Date.now()
+    const err = await rejectsWith(engine.open(get()), 'ISO-8001', 503)
+    assert.ok(Date.now() - t0 < 1_000, `${mode}: bounded by timeoutMs`)
+    assert.ok(err instanceof NenError)
+    if (mode !== 'garbage') await rejectsWith(engine.handshake(clientCoreReady().ClientHandshake.start().body), 'ISO-8001', 503)
+  }
+  // A value that is not base64 is a store failure too (the native JS store decodes it there).
+  await rejectsWith(createWasmEngine({ store: { kind: 'js', adapter: flaky, wrappingKey: WRAPPING_KEY } }).open(get()), 'ISO-8001', 503)
+  // Entries written by another key do not unwrap: ISO-8002.
+  mode = 'ok'
+  const other = createWasmEngine({ store: { kind: 'js', adapter: flaky, wrappingKey: b64(Buffer.alloc(32, 1)) } })
+  await rejectsWith(other.open(get()), 'ISO-8002', 500)
+  // A cold instance reads the entry (one get), then needs only recordNonce.
+  const spy = spyAdapter(healthy)
+  const cold = createWasmEngine({ store: { kind: 'js', adapter: spy, wrappingKey: WRAPPING_KEY } })
+  await cold.open(get())
+  await cold.open(get())
+  assert.deepEqual(
+    spy.calls.map((c) => c[0]),
+    ['get', 'recordNonce', 'recordNonce'],
+  )
+  assert.equal(spy.calls[0][1], `nen:{${session.sid}}:s`)
+  assert.match(spy.calls[1][2], new RegExp(`^nen:\\{${session.sid}\\}:n:[0-9a-f]{24}$`))
+  assert.ok(spy.calls[1][3] > 30_000 && spy.calls[1][3] <= 31_000, 'replay TTL: window + 1 s margin')
+})
+
+test('configuration errors are ISO-9001', async () => {
+  const adapter = createMemoryStoreAdapter()
+  throwsWith(() => createWasmEngine({ store: { kind: 'redis', url: 'redis://x' } }), 'ISO-9001')
+  throwsWith(() => createWasmEngine({ store: { kind: 'redis-cluster', nodes: ['redis://x'] } }), 'ISO-9001')
+  throwsWith(() => createWasmEngine({ store: { kind: 'js', adapter } }), 'ISO-9001')
+  throwsWith(() => createWasmEngine({ store: { kind: 'memory' }, testRngSeed: WRAPPING_KEY }), 'ISO-9001')
+  for (const bad of [
+    { store: { kind: 'js', adapter, wrappingKey: 'short' } },
+    { store: { kind: 'memory' }, modes: ['rsa'] },
+    { store: { kind: 'memory' }, modes: [] },
+    { store: { kind: 'memory' }, identitySecretKey: 'nope' },
+    { store: { kind: 'memory' }, windowMs: -1 },
+    { store: { kind: 'memory' }, sessionTtlMs: 1.5 },
+  ]) {
+    await rejectsWith(loadWasmEngine(bad), 'ISO-9001', 500)
+    // Without awaiting ready(), the first call reports it.
+    await rejectsWith(createWasmEngine(bad).handshake('{}'), 'ISO-9001', 500)
+  }
+  // A mode the server does not accept.
+  const fips = await loadWasmEngine({ store: { kind: 'memory' }, modes: ['mlkem768'] })
+  await rejectsWith(fips.handshake(clientCoreReady().ClientHandshake.start('hybrid').body), 'ISO-1007', 400)
+})
+
+// ---- interop: a native NenServer and the WASM engine on one store ----
+
+function pair(options = {}) {
+  const adapter = spyAdapter(createMemoryStoreAdapter())
+  const store = { adapter, wrappingKey: WRAPPING_KEY }
+  const nativeServer = new native.NenServer({ ...options, store })
+  const wasm = createWasmEngine({ ...options, store: { kind: 'js', ...store } })
+  return { adapter, nativeServer, wasm }
+}
+
+test('interop: sessions, nonces and lifecycle cross between native and WASM', async () => {
+  const { nativeServer, wasm } = pair()
+  let current = nativeServer
+  const r = router(() => current)
+  const client = new NenClient(BASE, { fetch: r.fetch })
+
+  // Native handshake, WASM requests.
+  await client.handshake()
+  const sid = client.sessionId
+  current = wasm
+  assert.equal((await (await client.nenFetch('/api/echo?n=1', { method: 'POST', body: { a: 1 } })).json()).body.a, 1)
+  assert.deepEqual(await drain(client.nenStream('/api/stream', { body: {} })), ['The ', 'quick ', 'brown ', 'fox'])
+  assert.equal(client.sessionId, sid, 'no re-handshake: WASM used the native session')
+
+  // A request opened natively is a replay on WASM, and the reverse: one nonce key space.
+  current = nativeServer
+  await client.nenFetch('/api/echo', { method: 'PUT', body: { b: 2 } })
+  await rejectsWith(wasm.open(r.requests.at(-1)), 'ISO-5001', 401)
+  current = wasm
+  await client.nenFetch('/api/echo', { method: 'PATCH', body: { c: 3 } })
+  await rejectsWith(nativeServer.open(r.requests.at(-1)), 'ISO-5001', 401)
+
+  // WASM rotates; native serves the new session and its status.
+  await client.rotate()
+  const rotated = client.sessionId
+  assert.notEqual(rotated, sid)
+  current = nativeServer
+  assert.equal((await client.status()).sid, rotated)
+  // …and native terminates it: WASM sees it gone at once.
+  await client.terminate()
+  current = wasm
+  const stale = r.requests.filter((q) => q.headers['x-nen-session'] === rotated && q.method === 'GET').at(-1)
+  const again = await r.dispatch({ ...stale })
+  assert.equal(JSON.parse(await again.text()).error.code, 'ISO-2002')
+
+  // The other way round: WASM handshake (both modes), native requests, native rotation, WASM status.
+  for (const keyExchange of ['hybrid', 'mlkem768']) {
+    const c2 = new NenClient(BASE, { fetch: r.fetch, keyExchange })
+    current = wasm
+    await c2.handshake()
+    current = nativeServer
+    assert.equal((await c2.nenFetch('/api/echo', { method: 'DELETE', body: { d: 4 } })).status, 200)
+    assert.equal((await c2.nenFetch('/api/items/none', { method: 'HEAD' })).status, 404)
+    await c2.rotate()
+    current = wasm
+    const st = await c2.status()
+    assert.equal(st.sid, c2.sessionId)
+    assert.equal(st.mode, keyExchange)
+    await c2.terminate()
+    current = nativeServer
+    const last = r.requests.filter((q) => q.headers['x-nen-session'] === st.sid && q.method === 'GET').at(-1)
+    assert.equal(JSON.parse(await (await r.dispatch({ ...last })).text()).error.code, 'ISO-2002')
+  }
+})
+
+test('interop: the same store calls, keys and TTLs as the native JS store', async () => {
+  const options = { sessionTtlMs: 120_000, rotationGraceMs: 3_000, windowMs: 20_000 }
+  const runs = {}
+  for (const side of ['native', 'wasm']) {
+    const { adapter, nativeServer, wasm } = pair(options)
+    const r = router(() => (side === 'native' ? nativeServer : wasm))
+    const client = new NenClient(BASE, { fetch: r.fetch })
+    await client.handshake()
+    await client.nenFetch('/api/echo')
+    await client.rotate()
+    await client.status()
+    await client.terminate()
+    const names = new Map()
+    const name = (hex) => (names.has(hex) ? names.get(hex) : (names.set(hex, `<${names.size}>`), names.get(hex)))
+    runs[side] = adapter.calls.map(([op, ...args]) => [
+      op,
+      ...args.map((a) => (typeof a === 'string' ? a.replace(/[0-9a-f]{32}/, name).replace(/:n:[0-9a-f]{24}$/, ':n:<nonce>') : op === 'recordNonce' ? a > 19_000 && a <= 21_000 : a)),
+    ])
+  }
+  assert.deepEqual(runs.wasm, runs.native)
+  assert.deepEqual(runs.wasm[0], ['set', 'nen:{<0>}:s', 120_000])
+  assert.ok(runs.wasm.some((c) => c[0] === 'shorten' && c[2] === 3_000))
+})
+
+// ---- docs/vectors, byte for byte, through the WASM engine ----
+
+const vector = (name) => JSON.parse(readFileSync(new URL(`../../../docs/vectors/${name}.json`, import.meta.url), 'utf8'))
+const hex = (h) => Buffer.from(h, 'hex')
+
+async function seeded(v) {
+  process.env.NEN_TEST_HOOKS = '1'
+  try {
+    const options = { store: { kind: 'memory' }, testRngSeed: hex(v.server_rng_seed).toString('base64'), testNowMs: v.handshake.now_ms, sessionTtlMs: v.handshake.ttl_ms }
+    if (v.handshake.identity_seed) options.identitySecretKey = hex(v.handshake.identity_seed).toString('base64')
+    const engine = await loadWasmEngine(options)
+    const core = clientCoreReady()
+    core.__setTestSeed(hex(v.client_rng_seed))
+    const hs = core.ClientHandshake.start(v.handshake.mode)
+    assert.equal(hs.body, v.handshake.request_body)
+    const reply = await engine.handshake(hs.body)
+    assert.equal(reply.body, v.handshake.response_body, 'handshake response')
+    const session = hs.finish(reply.body, v.handshake.identity_public_key ?? undefined)
+    assert.equal(session.sid, v.handshake.sid)
+    return { engine, session }
+  } finally {
+    delete process.env.NEN_TEST_HOOKS
+  }
+}
+
+test('docs/vectors: handshakes, every method, a stream and a rotation', async () => {
+  for (const name of ['handshake-hybrid', 'handshake-mlkem768', 'handshake-hybrid-identity', 'handshake-mlkem768-identity']) await seeded(vector(name))
+
+  const v = vector('requests')
+  const { engine, session } = await seeded(v)
+  for (const e of v.exchanges) {
+    engine.setTestNow(e.now_ms)
+    const signed = session.sign(e.method, e.target, e.plaintext_body ?? undefined, e.now_ms)
+    assert.deepEqual(signed.headers, e.headers)
+    const opened = await engine.open({ method: e.method, url: e.target, headers: signed.headers, body: signed.body })
+    if (e.method === 'HEAD') {
+      assert.equal(engine.sealHead(opened, e.status), e.response_headers['x-nen-response'])
+    } else {
+      const plain = JSON.stringify(JSON.parse(e.plaintext_response ?? 'null'))
+      assert.equal(engine.seal(opened, plain, e.status), e.response_body, `${e.method} response`)
+    }
+  }
+
+  const sv = vector('stream')
+  const st = await seeded(sv)
+  st.engine.setTestNow(sv.now_ms)
+  const sreq = st.session.sign('POST', sv.request.target, sv.request.plaintext_body, sv.now_ms)
+  const sopened = await st.engine.open({ method: 'POST', url: sv.request.target, headers: sreq.headers, body: sreq.body })
+  const stream = st.engine.stream(sopened, 32)
+  assert.equal(stream.headers['x-nen-stream-nonce'], sv.response_headers['x-nen-stream-nonce'])
+  assert.equal(sv.chunks.map((c) => stream.chunk(c)).join('') + stream.finish(), sv.sse_body)
+
+  const rv = vector('rotation')
+  const rt = await seeded(rv)
+  rt.engine.setTestNow(rv.now_ms)
+  const rot = rt.session.beginRotation('hybrid')
+  assert.equal(rot.body, rv.inner_request_body)
+  const rreq = rt.session.sign('POST', '/api/nen/rotate', rot.body, rv.now_ms)
+  assert.deepEqual(rreq.headers, rv.headers)
+  const reply = await rt.engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rreq.headers, body: rreq.body })
+  assert.equal(reply.body, rv.response_body)
+  assert.equal(rot.finish(rt.session.open(rreq, 200, reply.body)).sid, rv.new_sid)
+})
+
+test('client errors surface as the client NenError', async () => {
+  // Sanity of the harness: what the client rejects with is its own NenError class.
+  const engine = createWasmEngine({ store: { kind: 'memory' } })
+  const r = router(() => engine)
+  const client = new NenClient(BASE, { fetch: (url, init) => r.fetch(String(url).replace('/api/echo', '/api/echo2'), init) })
+  const err = await rejectsWith(client.nenFetch('/api/echo'), 'ISO-3002', 401)
+  assert.ok(err instanceof ClientNenError)
+})

@@ -129,3 +129,20 @@ fn json_escapes_added_by_a_reserialising_hop_are_accepted() {
         b"{\"ok\":true}"
     );
 }
+
+#[test]
+fn a_wrapped_session_holds_none_of_its_keys() {
+    // What a session store (Redis, Upstash) sees: without the wrapping key, no key material.
+    let (_, server) = pair(Mode::Hybrid, None);
+    let wrapping = nen_core::crypto::AeadKey::from_bytes([9; 32]);
+    let entry = nen_core::session::wrap(&wrapping, &server, &mut rng(11)).unwrap();
+    let keys = server.export_keys_for_vectors();
+    for key in keys.chunks(32) {
+        assert!(
+            !entry.windows(8).any(|w| key.windows(8).any(|k| k == w)),
+            "a key fragment is in the clear"
+        );
+    }
+    let back = nen_core::session::unwrap(&wrapping, server.sid(), &entry).unwrap();
+    assert_eq!(*back.export_keys_for_vectors(), *keys);
+}

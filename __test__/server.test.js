@@ -193,6 +193,14 @@ test('streams: chunks, padding, authenticated end, truncation', async () => {
 
   const failing = server.stream(server.openSync(sign(session, 'GET', '/api/x').req))
   assert.ok(failing.fail('ISO-8001').startsWith('event: end'))
+
+  // Chunks that arrive in the same read as an error end are still delivered, then the error.
+  const s2 = sign(session, 'POST', '/api/chat', {})
+  const st2 = server.stream(server.openSync(s2.req))
+  const wire2 = st2.chunk('last ') + st2.chunk('tokens') + st2.fail('ISO-8001')
+  const r2 = session.openStream(s2.signed, st2.headers['x-nen-stream-nonce'])
+  assert.deepEqual(r2.push(wire2), ['last ', 'tokens'])
+  assert.throws(() => r2.finish(), (e) => e.code === 'ISO-8001' && e.status === 503)
 })
 
 test('rotate, status and terminate are authenticated and work', async () => {

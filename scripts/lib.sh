@@ -39,4 +39,5 @@ build_client() {
   NEN_WASM_VARIANT=server bash scripts/build-wasm.sh
   npm run build --workspace @withnen/client
   npm run build --workspace @withnen/server
+  npm run build --workspace @withnen/ai
 }

@@ -35,3 +35,6 @@ node --test packages/client/test/
 
 step "server tests: Web handlers, node:http and Express adapters, Upstash and Redis stores"
 node --test packages/server/test/
+
+step "AI tests: OpenAI- and Anthropic-compatible upstreams on loopback, official SDKs, headless Chromium"
+(cd packages/ai && node --test test/*.test.mjs)

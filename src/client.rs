@@ -2,7 +2,7 @@
 //! (server to server) and for this package's own tests. Browsers use `@withnen/client` (WASM).
 //! As on the server, session keys stay in Rust.
 
-use crate::error::OrJs;
+use crate::error::{js_error, OrJs};
 use crate::rng::{now_ms, with_rng};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -173,6 +173,7 @@ impl NenClientSession {
             opener,
             parser: SseParser::new(1 << 24),
             ended: false,
+            pending: None,
         })
     }
     /// Starts a rotation of this session: post the returned handshake's `body` sealed to
@@ -195,6 +196,9 @@ pub struct NenStreamReader {
     opener: StreamOpener,
     parser: SseParser,
     ended: bool,
+    /// A failure met after some chunks of the same read: those chunks are returned first and the
+    /// failure is reported by the next `push` or by `finish`, so no authentic data is lost.
+    pending: Option<NenErr>,
 }
 
 #[napi]
@@ -206,15 +210,19 @@ impl NenStreamReader {
             Either::A(s) => s.as_bytes(),
             Either::B(b) => b,
         };
+        if let Some(e) = self.pending {
+            return Err(js_error(e));
+        }
         let mut out = Vec::new();
         for f in self.parser.feed(data).or_js()? {
-            match self
-                .opener
-                .open_frame(f.event.as_deref(), &f.data)
-                .or_js()?
-            {
-                StreamEvent::Data(d) => out.push(String::from_utf8_lossy(&d).into_owned()),
-                StreamEvent::End => self.ended = true,
+            match self.opener.open_frame(f.event.as_deref(), &f.data) {
+                Ok(StreamEvent::Data(d)) => out.push(String::from_utf8_lossy(&d).into_owned()),
+                Ok(StreamEvent::End) => self.ended = true,
+                Err(e) if out.is_empty() => return Err(js_error(e)),
+                Err(e) => {
+                    self.pending = Some(e);
+                    break;
+                }
             }
         }
         Ok(out)
@@ -222,7 +230,10 @@ impl NenStreamReader {
     /// Call at the end of the transport: ISO-7003 unless the authenticated end arrived.
     #[napi]
     pub fn finish(&self) -> Result<()> {
-        self.opener.finish().or_js()
+        match self.pending {
+            Some(e) => Err(js_error(e)),
+            None => self.opener.finish().or_js(),
+        }
     }
     /// Whether the authenticated end arrived.
     #[napi(getter)]

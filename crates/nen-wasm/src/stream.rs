@@ -23,6 +23,9 @@ pub struct StreamReader {
     /// Set when the SSE framing itself was bad: the parser's state is then unknown, so the
     /// stream yields nothing more (the opener poisons itself the same way on a bad chunk).
     broken: bool,
+    /// A failure met after some chunks of the same read: those chunks are returned first, and
+    /// the failure is reported by the next `push` or by `finish`, so no authentic data is lost.
+    pending: Option<Error>,
 }
 
 impl StreamReader {
@@ -32,6 +35,7 @@ impl StreamReader {
             parser: SseParser::new(MAX_LINE),
             ended: false,
             broken: false,
+            pending: None,
         }
     }
 
@@ -41,6 +45,9 @@ impl StreamReader {
 
     /// `push` on raw bytes.
     pub fn push_bytes(&mut self, data: &[u8]) -> Result<Vec<String>, Error> {
+        if let Some(e) = self.pending {
+            return Err(e);
+        }
         if self.broken {
             return Err(Error::StreamChunkInvalid);
         }
@@ -49,10 +56,15 @@ impl StreamReader {
         let frames = self.parser.feed(data).inspect_err(|_| self.broken = true)?;
         let mut out = Vec::new();
         for f in frames {
-            match opener.open_frame(f.event.as_deref(), &f.data)? {
+            match opener.open_frame(f.event.as_deref(), &f.data) {
                 // Lossy like the native reader: chunks are whatever the server's handler wrote.
-                StreamEvent::Data(d) => out.push(String::from_utf8_lossy(&d).into_owned()),
-                StreamEvent::End => self.ended = true,
+                Ok(StreamEvent::Data(d)) => out.push(String::from_utf8_lossy(&d).into_owned()),
+                Ok(StreamEvent::End) => self.ended = true,
+                Err(e) if out.is_empty() => return Err(e),
+                Err(e) => {
+                    self.pending = Some(e);
+                    break;
+                }
             }
         }
         Ok(out)
@@ -79,6 +91,9 @@ impl StreamReader {
 
     /// Call at the end of the transport: ISO-7003 unless the authenticated end arrived.
     pub fn finish(&self) -> JsResult<()> {
+        if let Some(e) = self.pending {
+            return Err(e.into());
+        }
         if self.broken {
             return Err(Error::StreamChunkInvalid.into());
         }

@@ -160,6 +160,33 @@ fn stream_reads_in_pieces_and_needs_its_end() {
 }
 
 #[test]
+fn chunks_read_together_with_an_error_end_are_all_delivered() {
+    let (mut client, server) = connect("hybrid", None);
+    let signed = client
+        .sign("POST", "/api/chat", Some("{}".into()), None)
+        .unwrap();
+    let opened = server_open(&server, "POST", "/api/chat", &signed);
+    let (mut sealer, nonce) = server
+        .stream_sealer(&opened.binding, 0, &mut server_rng())
+        .unwrap();
+    // Two data frames and the authenticated error end arrive in one network read.
+    let mut wire = sealer.chunk(b"last ").unwrap();
+    wire.push_str(&sealer.chunk(b"tokens").unwrap());
+    wire.push_str(&sealer.fail(Error::StreamRequestFailed).unwrap());
+    let mut reader = client.open_stream(&signed, Some(nonce)).unwrap();
+    assert_eq!(
+        reader.push_bytes(wire.as_bytes()).unwrap(),
+        ["last ", "tokens"]
+    );
+    // The error is reported next, by push and by finish alike.
+    assert_eq!(
+        reader.push_bytes(b"").unwrap_err(),
+        Error::StreamRequestFailed
+    );
+    assert_eq!(code(reader.finish()), "ISO-7002");
+}
+
+#[test]
 fn wipe_drops_the_session_and_its_streams() {
     let (mut client, server) = connect("mlkem768", None);
     let signed = client.sign("POST", "/s", Some("1".into()), None).unwrap();

@@ -1,0 +1,34 @@
+// @withnen/ai: OpenAI- and Anthropic-shaped clients whose prompts and token streams travel
+// encrypted (Nen) between the browser and your backend, which calls the provider. The server
+// side is `@withnen/ai/server`. Only the SDKs' types are used here: no SDK code reaches the page.
+
+export { createSecureOpenAI, SecureChatCompletionStream, ChatCompletionAccumulator } from './openai.js'
+export type {
+  SecureOpenAI,
+  SecureOpenAIOptions,
+  SecureChatCompletions,
+  ChatCompletionStreamParams,
+  ChatCompletion,
+  ChatCompletionChunk,
+  ChatCompletionCreateParams,
+  ChatCompletionCreateParamsNonStreaming,
+  ChatCompletionCreateParamsStreaming,
+} from './openai.js'
+export { createSecureAnthropic, SecureMessageStream, MessageAccumulator } from './anthropic.js'
+export type {
+  SecureAnthropic,
+  SecureAnthropicOptions,
+  SecureMessages,
+  MessageStreamParams,
+  Message,
+  MessageCreateParams,
+  MessageCreateParamsNonStreaming,
+  MessageCreateParamsStreaming,
+  MessageStreamEvent,
+  RawMessageStreamEvent,
+} from './anthropic.js'
+export { SecureStream, AccumulatingStream } from './stream.js'
+export type { Accumulator } from './stream.js'
+export { SecureAIError } from './transport.js'
+export type { SecureAIClientOptions, SecureRequestOptions } from './transport.js'
+export { NenClient, NenError, describeNenCode } from '@withnen/client'

@@ -38,3 +38,6 @@ node --test packages/server/test/
 
 step "AI tests: OpenAI- and Anthropic-compatible upstreams on loopback, official SDKs, headless Chromium"
 (cd packages/ai && node --test test/*.test.mjs)
+
+step "Next.js example and create-nen-app: packed packages, next build, next start and standalone, headless Chromium"
+NEXT_TELEMETRY_DISABLED=1 node --test examples/next-app/test/next-app.test.mjs packages/create-nen-app/test/

@@ -1,0 +1,90 @@
+// `create-nen-app --existing [dir]`: adds Nen to an App Router project. Never overwrites a file
+// or a key that is there; a Next.js config it cannot patch safely is left as it is and reported.
+
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import { ensureWrappingKey } from './env-file.mjs'
+import { ensureNextConfig } from './next-config.mjs'
+import { detectPackageManager, installCommand, nenDependencies, printable, runInstall } from './packages.mjs'
+import { listTemplate, templateRoot } from './template.mjs'
+
+export const ROUTE = 'api/nen/[action]'
+
+/** The template's protocol route, the one file every Nen app needs. */
+export function routeSource() {
+  const f = listTemplate(templateRoot()).find((f) => f.rel === `app/${ROUTE}/route.ts`)
+  if (!f) throw new Error(`the template has no app/${ROUTE}/route.ts`)
+  return readFileSync(f.abs, 'utf8')
+}
+
+/**
+ * Returns {ok, steps: [{what, action, file?}], instructions?}. `ok` is false when something
+ * must be done by hand (the instructions say what).
+ */
+export function addToExisting(target, { local, install = true, log = console.log } = {}) {
+  const dir = path.resolve(target)
+  const pkgFile = path.join(dir, 'package.json')
+  if (!existsSync(pkgFile)) throw new Error(`${dir} has no package.json: is it a Next.js project?`)
+  const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'))
+  const appDir = ['app', 'src/app'].map((d) => path.join(dir, d)).find((d) => existsSync(d))
+  if (!appDir) throw new Error(`${dir} has no app/ or src/app/ directory: Nen's Next.js routes need the App Router`)
+  const nextRange = pkg.dependencies?.next ?? pkg.devDependencies?.next
+  if (!nextRange) log(`warning: ${pkgFile} does not list next`)
+  else if (Number(/\d+/.exec(nextRange)?.[0]) < 15) log(`warning: next ${nextRange}: serverExternalPackages needs Next.js 15 or later (14 calls it experimental.serverComponentsExternalPackages)`)
+  const typescript = existsSync(path.join(dir, 'tsconfig.json'))
+  const steps = []
+  let instructions
+
+  // 1. The protocol route.
+  const routeDir = path.join(appDir, ...ROUTE.split('/'))
+  const existing = existsSync(routeDir) ? readdirSync(routeDir).find((f) => /^route\.(ts|tsx|js|jsx|mjs)$/.test(f)) : undefined
+  const source = routeSource()
+  if (existing) {
+    const file = path.join(routeDir, existing)
+    const same = readFileSync(file, 'utf8') === source
+    steps.push({ what: 'route', action: same ? 'present' : 'kept', file })
+    if (!same) log(`note: ${path.relative(dir, file)} exists and was left as it is; it should export nenRoute's GET and POST`)
+  } else {
+    const file = path.join(routeDir, typescript ? 'route.ts' : 'route.js')
+    mkdirSync(routeDir, { recursive: true })
+    writeFileSync(file, source) // no TypeScript syntax in it: the same text is valid JavaScript
+    steps.push({ what: 'route', action: 'created', file })
+  }
+
+  // 2. next.config: serverExternalPackages.
+  const config = ensureNextConfig(dir, { typescript })
+  steps.push({ what: 'next.config', action: config.action, file: config.file })
+  if (config.action === 'manual') instructions = config.instructions + (config.reason ? `\n(${config.reason})` : '')
+
+  // 3. .env.local: a wrapping key, unless there is one.
+  const envFile = path.join(dir, '.env.local')
+  steps.push({ what: '.env.local', action: ensureWrappingKey(envFile), file: envFile })
+
+  // 4. The packages.
+  const command = installCommand(detectPackageManager(dir), nenDependencies(local), { local: Boolean(local) })
+  if (install) {
+    log(`Installing ${Object.keys(nenDependencies(local)).join(', ')} (${printable(command)})…`)
+    runInstall(dir, command)
+    steps.push({ what: 'packages', action: 'installed' })
+  } else {
+    steps.push({ what: 'packages', action: 'skipped', command: printable(command) })
+  }
+
+  for (const s of steps) log(`  ${s.what.padEnd(12)} ${s.action}${s.file ? `  ${path.relative(dir, s.file)}` : ''}${s.command ? `  (run: ${s.command})` : ''}`)
+  if (instructions) log('\n' + instructions)
+  else
+    log(
+      [
+        '',
+        'Nen is set up. Wrap a route handler:',
+        "  import { withNen } from '@withnen/server'",
+        '  export const POST = withNen(async (req, body) => ({ received: body }))',
+        'and call it from the browser:',
+        "  import { createNenFetch } from '@withnen/client'",
+        '  const nenFetch = createNenFetch(location.origin)',
+        "  const res = await nenFetch('/api/your-route', { method: 'POST', body: { hello: 'world' } })",
+        '',
+      ].join('\n'),
+    )
+  return { ok: !instructions, steps, instructions }
+}

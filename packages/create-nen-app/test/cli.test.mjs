@@ -1,0 +1,150 @@
+// Fast checks, no install and no build: the next.config patcher on the shapes projects have, the
+// .env.local rules, and the CLI's refusals (an unpatchable config: exact instructions, non-zero
+// exit, file untouched).
+
+import test from 'node:test'
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { ensureWrappingKey } from '../lib/env-file.mjs'
+import { SNIPPET, patchConfigText } from '../lib/next-config.mjs'
+import { appPackageJson, packageName } from '../lib/create.mjs'
+import { exampleDir } from '../lib/template.mjs'
+
+const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/create-nen-app.mjs')
+const cli = (args, cwd) => {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd, encoding: 'utf8', env: { ...process.env, NEN_LOCAL_PACKAGES: '' } })
+  return { status: r.status, out: r.stdout + r.stderr }
+}
+const tmp = (t) => {
+  const d = mkdtempSync(path.join(tmpdir(), 'nen-cna-'))
+  t.after(() => rmSync(d, { recursive: true, force: true }))
+  return d
+}
+
+const E = "'@withnen/server-native'"
+const patched = [
+  // create-next-app's TypeScript config
+  ['import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  /* config options here */\n};\n\nexport default nextConfig;\n', `import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  serverExternalPackages: [${E}],\n  /* config options here */\n};\n\nexport default nextConfig;\n`],
+  // create-next-app's JavaScript config
+  ["/** @type {import('next').NextConfig} */\nconst nextConfig = {};\n\nexport default nextConfig;\n", `/** @type {import('next').NextConfig} */\nconst nextConfig = {\n  serverExternalPackages: [${E}],\n};\n\nexport default nextConfig;\n`],
+  ['module.exports = { reactStrictMode: true }\n', `module.exports = { serverExternalPackages: [${E}], reactStrictMode: true }\n`],
+  ['export default {\n    reactStrictMode: true,\n}\n', `export default {\n    serverExternalPackages: [${E}],\n    reactStrictMode: true,\n}\n`],
+  ['const config = {\n  images: { domains: ["}"] },\n}\nmodule.exports = withMDX(config)\n', `const config = {\n  serverExternalPackages: [${E}],\n  images: { domains: ["}"] },\n}\nmodule.exports = withMDX(config)\n`],
+  ['const nextConfig = {\n  output: "standalone",\n} satisfies NextConfig\nexport default nextConfig\n', `const nextConfig = {\n  serverExternalPackages: [${E}],\n  output: "standalone",\n} satisfies NextConfig\nexport default nextConfig\n`],
+  ["export default {\n  serverExternalPackages: ['sharp'],\n}\n", `export default {\n  serverExternalPackages: [${E}, 'sharp'],\n}\n`],
+  ['export default { serverExternalPackages: [] }\n', `export default { serverExternalPackages: [${E}] }\n`],
+]
+
+test('next.config: the usual shapes are patched', () => {
+  for (const [before, after] of patched) {
+    const r = patchConfigText(before)
+    assert.equal(r.action, 'patched', before)
+    assert.equal(r.text, after)
+    assert.equal(patchConfigText(r.text).action, 'present', 'patching twice changes nothing')
+  }
+})
+
+test('next.config: shapes it cannot edit safely are left to the developer', () => {
+  for (const text of [
+    'export default (phase) => ({ reactStrictMode: true })\n',
+    'module.exports = async () => { return {} }\n',
+    'const base = { a: 1 }\nconst nextConfig = { ...base }\nexport default nextConfig\n',
+    "import config from './config.mjs'\nexport default config\n",
+    'const a = {}\nconst b = {}\nexport default a\nmodule.exports = b\n',
+    'const list = ["x"]\nexport default { serverExternalPackages: list }\n',
+    '// export default {}\nexport default makeConfig()\n',
+  ])
+    assert.equal(patchConfigText(text).action, 'manual', text)
+})
+
+test('--existing with a config it cannot patch: exact instructions, exit 1, config untouched, the rest done', (t) => {
+  const dir = tmp(t)
+  mkdirSync(path.join(dir, 'src/app'), { recursive: true })
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', dependencies: { next: '16.4.6' } }))
+  const config = 'module.exports = (phase) => ({ reactStrictMode: true })\n'
+  writeFileSync(path.join(dir, 'next.config.js'), config)
+  const r = cli(['--existing', dir, '--no-install'], dir)
+  assert.equal(r.status, 1, r.out)
+  assert.ok(r.out.includes(`  ${SNIPPET}\n`), r.out)
+  assert.match(r.out, /Could not update next\.config\.js safely/)
+  assert.equal(readFileSync(path.join(dir, 'next.config.js'), 'utf8'), config)
+  // JavaScript project (no tsconfig.json), src/app: route.js there.
+  assert.equal(readFileSync(path.join(dir, 'src/app/api/nen/[action]/route.js'), 'utf8'), readFileSync(path.join(exampleDir, 'app/api/nen/[action]/route.ts'), 'utf8'))
+  assert.match(readFileSync(path.join(dir, '.env.local'), 'utf8'), /^NEN_WRAPPING_KEY=/m)
+  assert.match(r.out, /npm install @withnen\/client@0\.1\.0 @withnen\/server@0\.1\.0 @withnen\/server-native@0\.1\.0/)
+})
+
+test('--existing without a next.config writes one; an existing route file is never replaced', (t) => {
+  const dir = tmp(t)
+  mkdirSync(path.join(dir, 'app/api/nen/[action]'), { recursive: true })
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', dependencies: { next: '16.4.6' } }))
+  writeFileSync(path.join(dir, 'tsconfig.json'), '{}')
+  writeFileSync(path.join(dir, 'app/api/nen/[action]/route.ts'), '// mine\n')
+  const r = cli(['--existing', dir, '--no-install'], dir)
+  assert.equal(r.status, 0, r.out)
+  assert.equal(readFileSync(path.join(dir, 'app/api/nen/[action]/route.ts'), 'utf8'), '// mine\n')
+  assert.match(r.out, /route\s+kept/)
+  assert.match(readFileSync(path.join(dir, 'next.config.ts'), 'utf8'), /serverExternalPackages: \['@withnen\/server-native'\]/)
+})
+
+test('--existing refuses a directory that is not an App Router project', (t) => {
+  const dir = tmp(t)
+  writeFileSync(path.join(dir, 'package.json'), '{"name":"p"}')
+  const r = cli(['--existing', dir, '--no-install'], dir)
+  assert.equal(r.status, 1)
+  assert.match(r.out, /no app\/ or src\/app\/ directory/)
+})
+
+test('.env.local: created, appended to, never overwritten', (t) => {
+  const dir = tmp(t)
+  const f = path.join(dir, '.env.local')
+  assert.equal(ensureWrappingKey(f), 'created')
+  const first = readFileSync(f, 'utf8')
+  assert.match(first, /^NEN_WRAPPING_KEY=[A-Za-z0-9+/]{43}=$/m)
+  assert.equal(Buffer.from(/^NEN_WRAPPING_KEY=(.*)$/m.exec(first)[1], 'base64').length, 32)
+  assert.equal(ensureWrappingKey(f), 'kept')
+  assert.equal(readFileSync(f, 'utf8'), first)
+  writeFileSync(f, 'A=1')
+  assert.equal(ensureWrappingKey(f), 'added')
+  assert.match(readFileSync(f, 'utf8'), /^A=1\n\n# Nen/)
+  writeFileSync(f, 'export NEN_WRAPPING_KEY=mine\n')
+  assert.equal(ensureWrappingKey(f), 'kept')
+})
+
+test('a new app: refuses a non-empty directory; registry versions without --packages-from', (t) => {
+  const dir = tmp(t)
+  writeFileSync(path.join(dir, 'x'), '')
+  const r = cli([dir, '--no-install'], dir)
+  assert.equal(r.status, 1)
+  assert.match(r.out, /exists and is not empty/)
+  const app = path.join(dir, 'My App')
+  const ok = cli([app, '--no-install'], dir)
+  assert.equal(ok.status, 0, ok.out)
+  const pkg = JSON.parse(readFileSync(path.join(app, 'package.json'), 'utf8'))
+  assert.equal(pkg.name, 'my-app')
+  assert.deepEqual(
+    Object.entries(pkg.dependencies).filter(([n]) => n.startsWith('@withnen/')),
+    [['@withnen/client', '0.1.0'], ['@withnen/server', '0.1.0'], ['@withnen/server-native', '0.1.0']],
+  )
+  assert.ok(!JSON.stringify(pkg).includes('file:'))
+  const other = path.join(dir, 'b')
+  assert.equal(cli([other, '--no-install'], dir).status, 0)
+  assert.notEqual(readFileSync(path.join(app, '.env.local'), 'utf8'), readFileSync(path.join(other, '.env.local'), 'utf8'), 'a fresh key per app')
+  assert.equal(packageName('/x/.Hello World!'), 'hello-world-')
+  assert.match(appPackageJson('{"name":"x","dependencies":{"@withnen/client":"file:.local/client","next":"1"}}', 'y'), /"@withnen\/client": "0\.1\.0"/)
+})
+
+test('usage errors', () => {
+  assert.equal(cli([], tmpdir()).status, 1)
+  assert.equal(cli(['a', 'b'], tmpdir()).status, 1)
+  assert.equal(cli(['--bogus'], tmpdir()).status, 1)
+  assert.equal(cli(['--packages-from'], tmpdir()).status, 1)
+  const help = cli(['--help'], tmpdir())
+  assert.equal(help.status, 0)
+  assert.match(help.out, /--existing \[dir\]/)
+  assert.equal(cli(['--version'], tmpdir()).out.trim(), '0.1.0')
+})

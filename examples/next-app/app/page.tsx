@@ -163,7 +163,7 @@ export default function Home() {
       <h1>Nen + Next.js</h1>
       <p>
         Every request and response body on this page is encrypted end to end between the browser and the route handler (X25519 + ML-KEM-768, ChaCha20-Poly1305). Open the Network tab: only
-        envelopes cross the wire.
+        envelopes cross the wire. An encrypted chat with OpenAI or Anthropic models is at <a href="/chat">/chat</a>.
       </p>
 
       <section>

@@ -4,7 +4,7 @@
 //
 //   .local/tarballs/<name>.tgz   @withnen/server-native (repository root), its linux-x64-gnu
 //                                platform package (with the built .node), @withnen/client and
-//                                @withnen/server, under stable file names
+//                                @withnen/server and @withnen/ai, under stable file names
 //   .local/<name>/               each tarball unpacked: what package.json's file: deps point to
 //
 // Idempotent and cheap (about 2 s): a tarball whose bytes did not change is not unpacked again.
@@ -32,6 +32,7 @@ function sources() {
     { name: 'server-native-linux-x64-gnu', dir: path.join(repoRoot, 'npm', 'linux-x64-gnu'), add: [path.join(repoRoot, BINARY)] },
     { name: 'client', dir: path.join(repoRoot, 'packages', 'client') },
     { name: 'server', dir: path.join(repoRoot, 'packages', 'server') },
+    { name: 'ai', dir: path.join(repoRoot, 'packages', 'ai') },
   ]
 }
 

@@ -214,3 +214,50 @@ async function drive(server) {
 async function expectGone(page, id) {
   await page.waitForFunction((id) => !document.querySelector(`[data-testid="item-${id}"]`), id, { timeout: 15_000 })
 }
+
+test('the chat page: a prompt to each provider, the answer streamed back encrypted', { skip, timeout: 120_000 }, async () => {
+  // The providers are local OpenAI- and Anthropic-compatible servers (the same stand-ins as
+  // @withnen/ai's own tests); the SDKs in the routes reach them through their *_BASE_URL.
+  const { startUpstream, REPLY } = await import('../../../packages/ai/test/support/upstream.mjs')
+  const upstream = await startUpstream()
+  cleanups.push(upstream.close)
+  const port = await freePort()
+  const server = await startServer([path.join(app, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(port)], {
+    cwd: app,
+    port,
+    extraEnv: {
+      OPENAI_API_KEY: 'sk-test-openai',
+      OPENAI_BASE_URL: `${upstream.url}/v1`,
+      ANTHROPIC_API_KEY: 'sk-test-anthropic',
+      ANTHROPIC_BASE_URL: upstream.url,
+    },
+  })
+  cleanups.push(server.stop)
+  const page = await browser.newPage()
+  const bodies = []
+  page.on('request', (r) => bodies.push(r.postData() ?? ''))
+  page.on('response', async (r) => {
+    if (r.url().includes('/api/')) bodies.push(await r.text().catch(() => ''))
+  })
+  try {
+    await page.goto(`${server.url}/chat`)
+    const prompt = `secret-prompt-${Math.random().toString(36).slice(2)}`
+    for (const provider of ['openai', 'anthropic']) {
+      await page.selectOption('[data-testid=provider]', provider)
+      await page.fill('[data-testid=prompt]', prompt)
+      await page.click('[data-testid=send]')
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=turns] li[data-role=assistant]').length === n && !document.querySelector('[data-testid=stop]'), provider === 'openai' ? 1 : 2, { timeout: 30_000 })
+    }
+    const answers = await page.$$eval('[data-testid=turns] li[data-role=assistant]', (els) => els.map((e) => e.textContent))
+    assert.deepEqual(answers, [`Assistant: ${REPLY}`, `Assistant: ${REPLY}`])
+    assert.equal(await page.$('[data-testid=error]'), null)
+    assert.ok(upstream.requests.some((r) => JSON.stringify(r.body).includes(prompt)), 'the provider received the prompt (plain TLS leg)')
+    for (const b of bodies) {
+      assert.ok(!b.includes(prompt), 'prompt in clear between browser and backend')
+      assert.ok(!b.includes('ZEBRA'), 'answer token in clear between browser and backend')
+    }
+  } finally {
+    await page.close()
+    await server.stop()
+  }
+})

@@ -133,31 +133,3 @@ export async function run(signal: AbortSignal) {
     rmSync(dir, { recursive: true, force: true })
   }
 })
-
-const NEXT_APP_MODULES = path.join(root, '..', '..', 'examples', 'next-app', 'node_modules')
-
-test('the drop-in examples type-check (with the Next.js example app’s React types)', { skip: !existsSync(path.join(NEXT_APP_MODULES, '@types', 'react')) && 'examples/next-app has no node_modules' }, () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'nen-ai-examples-'))
-  try {
-    const nm = path.join(root, '..', '..', 'node_modules')
-    const link = (target, name) => {
-      mkdirSync(path.dirname(path.join(dir, 'node_modules', name)), { recursive: true })
-      symlinkSync(target, path.join(dir, 'node_modules', name))
-    }
-    link(root, '@withnen/ai')
-    for (const dep of ['@withnen/client', '@withnen/server', 'openai', '@anthropic-ai/sdk']) link(path.join(nm, dep), dep)
-    for (const dep of ['react', '@types/react', '@types/react-dom', '@types/node', 'undici-types', 'csstype']) if (existsSync(path.join(NEXT_APP_MODULES, dep))) link(path.join(NEXT_APP_MODULES, dep), dep)
-    for (const f of ['chat-page.tsx', 'route.ts', 'anthropic-route.ts']) writeFileSync(path.join(dir, f), readFileSync(path.join(root, 'examples', f)))
-    writeFileSync(
-      path.join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', lib: ['dom', 'dom.iterable', 'esnext'], strict: true, noEmit: true, skipLibCheck: true, module: 'esnext', moduleResolution: 'bundler', jsx: 'react-jsx', isolatedModules: true }, include: ['*.ts', '*.tsx'] }),
-    )
-    try {
-      execFileSync(process.execPath, [path.join(nm, 'typescript', 'bin', 'tsc'), '-p', dir], { encoding: 'utf8' })
-    } catch (e) {
-      assert.fail(`tsc failed:\n${e.stdout}${e.stderr}`)
-    }
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
-  }
-})

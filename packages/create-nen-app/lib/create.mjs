@@ -23,7 +23,7 @@ export function appPackageJson(templateJson, name, local) {
   pkg.name = name
   pkg.version = '0.1.0'
   const deps = Object.fromEntries(Object.entries(pkg.dependencies ?? {}).filter(([n]) => !n.startsWith('@withnen/')))
-  Object.assign(deps, nenDependencies(local))
+  Object.assign(deps, nenDependencies(local, { ai: true }))
   pkg.dependencies = Object.fromEntries(Object.entries(deps).sort(([a], [b]) => a.localeCompare(b)))
   return JSON.stringify(pkg, null, 2) + '\n'
 }

@@ -9,6 +9,8 @@ import { packageRoot } from './template.mjs'
 /** create-nen-app is released with the packages it installs: the same version, exactly. */
 export const NEN_VERSION = JSON.parse(readFileSync(path.join(packageRoot, 'package.json'), 'utf8')).version
 export const NEN_PACKAGES = ['@withnen/client', '@withnen/server', '@withnen/server-native']
+/** Only a scaffolded app gets it (the template's chat page); `--existing` adds the core three. */
+export const AI_PACKAGE = '@withnen/ai'
 
 /**
  * The @withnen packages in a directory of `npm pack` tarballs: {name: absolute path}. Each
@@ -29,9 +31,10 @@ export function localPackages(dir) {
 }
 
 /** The dependency specs to install: {name: spec}. */
-export function nenDependencies(local) {
-  if (local) return Object.fromEntries(Object.entries(local).map(([name, file]) => [name, `file:${file}`]))
-  return Object.fromEntries(NEN_PACKAGES.map((n) => [n, NEN_VERSION]))
+export function nenDependencies(local, { ai = false } = {}) {
+  const wanted = (name) => ai || name !== AI_PACKAGE
+  if (local) return Object.fromEntries(Object.entries(local).filter(([name]) => wanted(name)).map(([name, file]) => [name, `file:${file}`]))
+  return Object.fromEntries([...NEN_PACKAGES, ...(ai ? [AI_PACKAGE] : [])].map((n) => [n, NEN_VERSION]))
 }
 
 /** npm, pnpm, yarn or bun, from the project's lock file (npm when there is none). */

@@ -128,7 +128,7 @@ test('a new app: refuses a non-empty directory; registry versions without --pack
   assert.equal(pkg.name, 'my-app')
   assert.deepEqual(
     Object.entries(pkg.dependencies).filter(([n]) => n.startsWith('@withnen/')),
-    [['@withnen/client', '0.1.0'], ['@withnen/server', '0.1.0'], ['@withnen/server-native', '0.1.0']],
+    [['@withnen/ai', '0.1.0'], ['@withnen/client', '0.1.0'], ['@withnen/server', '0.1.0'], ['@withnen/server-native', '0.1.0']],
   )
   assert.ok(!JSON.stringify(pkg).includes('file:'))
   const other = path.join(dir, 'b')

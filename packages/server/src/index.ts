@@ -24,4 +24,5 @@ export { nenResponse, NenResponse } from './response.js'
 export type { NenResponseInit, NenHeadersInit } from './response.js'
 export type { NenStreamSource } from './stream.js'
 
+export { initWasmEngine } from './engine/wasm.js'
 export type { Engine, EngineOptions, EngineRequest, EngineStream, NenReply, NenStoreAdapter, Opened, StoreConfig, EngineChoice } from './engine/index.js'

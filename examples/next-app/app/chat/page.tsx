@@ -1,7 +1,6 @@
 'use client'
 
-// A chat page for examples/next-app, to drop in as app/chat/page.tsx (with the two routes in
-// route.ts beside this file). Prompts and answers travel encrypted between this page and the
+// The chat page (/chat): OpenAI or Anthropic through the app's own backend (app/api/ai/*). Prompts and answers travel encrypted between this page and the
 // app's backend (Nen: X25519 + ML-KEM-768 handshake, sealed requests, padded sealed stream
 // frames); the Network tab shows only {"ct":…} envelopes and `data: <base64>` frames. The
 // backend calls the provider over ordinary HTTPS: the provider sees the prompt.

@@ -1,6 +1,4 @@
-// Drop in as examples/next-app/app/api/ai/openai/route.ts (with anthropic-route.ts as
-// app/api/ai/anthropic/route.ts and chat-page.tsx as app/chat/page.tsx). The Nen routes
-// (app/api/nen/[action]/route.ts, `nenRoute`) must be there too: they run the handshake.
+// The chat page's OpenAI route. The Nen routes (app/api/nen/[action]/route.ts) run the handshake.
 //
 // The browser's params are decrypted, cut down to the allow-list (model, messages, max_tokens,
 // temperature, … never tools, store, metadata or billing options unless you allow them), and

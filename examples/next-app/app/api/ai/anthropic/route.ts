@@ -1,4 +1,4 @@
-// Drop in as examples/next-app/app/api/ai/anthropic/route.ts (see route.ts beside it).
+// The chat page's Anthropic route (see ../openai/route.ts).
 // ANTHROPIC_API_KEY stays on the server; ANTHROPIC_BASE_URL (read by the SDK) points it at any
 // Anthropic-compatible server.
 import { withSecureAI, anthropicProvider } from '@withnen/ai/server'

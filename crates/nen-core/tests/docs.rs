@@ -8,7 +8,7 @@ use nen_core::error::{Side, CATALOGUE};
 use nen_core::handshake::{
     server_handshake, ClientHandshake, IdentityPin, ServerConfig, ServerIdentity,
 };
-use nen_core::request::{parse_request, RequestParts, SignedRequest};
+use nen_core::request::{parse_request, SignedRequest};
 use nen_core::rng::ChaChaRng;
 use nen_core::stream::{SseParser, StreamEvent};
 use nen_core::wire::b64;
@@ -184,26 +184,6 @@ impl Run {
             "keys": keys_json(&client, &server),
         });
         (client, server, v)
-    }
-}
-
-fn header<'a>(req: &'a SignedRequest, name: &str) -> Option<&'a str> {
-    req.headers
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| v.as_str())
-}
-
-fn parts<'a>(method: &'a str, target: &'a str, req: &'a SignedRequest) -> RequestParts<'a> {
-    RequestParts {
-        method,
-        target,
-        version: header(req, "x-nen-version"),
-        session: header(req, "x-nen-session"),
-        timestamp: header(req, "x-nen-timestamp"),
-        nonce: header(req, "x-nen-nonce"),
-        signature: header(req, "x-nen-signature"),
-        body: req.body.as_deref().map(str::as_bytes),
     }
 }
 

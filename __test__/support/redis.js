@@ -30,6 +30,9 @@ function ensureInstalled() {
 
 function start(port, extra = []) {
   ensureInstalled()
+  // A server still answering on one of this suite's own ports is a leftover of an earlier run of
+  // this suite that was killed before its cleanup: stop it, or the new one cannot bind.
+  if (cli(port, 'ping').stdout.trim() === 'PONG') stop(port)
   const dir = path.join(BASE, String(port))
   fs.mkdirSync(dir, { recursive: true })
   execFileSync('redis-server', [

@@ -206,10 +206,7 @@ impl NenStreamReader {
     /// Feeds received bytes; returns the decrypted chunks they complete (as text).
     #[napi]
     pub fn push(&mut self, bytes: Either<String, &[u8]>) -> Result<Vec<String>> {
-        let data = match &bytes {
-            Either::A(s) => s.as_bytes(),
-            Either::B(b) => b,
-        };
+        let data = crate::server::bytes_of(&bytes);
         if let Some(e) = self.pending {
             return Err(js_error(e));
         }

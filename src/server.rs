@@ -109,6 +109,18 @@ pub struct OpenedRequest {
     body: Option<Vec<u8>>,
 }
 
+impl OpenedRequest {
+    fn new(session: Arc<ServerSession>, opened: nen_core::request::OpenedRequest) -> Self {
+        Self {
+            session,
+            binding: opened.binding,
+            method: opened.method,
+            timestamp: opened.timestamp,
+            body: opened.body,
+        }
+    }
+}
+
 #[napi]
 impl OpenedRequest {
     /// Session id (32 hex digits).
@@ -156,10 +168,7 @@ impl NenStream {
     /// Seals one chunk (text or bytes) into a complete SSE frame.
     #[napi]
     pub fn chunk(&mut self, data: Either<String, &[u8]>) -> Result<String> {
-        let bytes = match &data {
-            Either::A(s) => s.as_bytes(),
-            Either::B(b) => b,
-        };
+        let bytes = bytes_of(&data);
         self.sealer.chunk(bytes).or_js()
     }
     /// The authenticated final frame. Without it the client reports truncation (ISO-7003).
@@ -297,11 +306,7 @@ fn target_of(url: &str) -> &str {
 }
 
 fn parse(req: &NenRequest, max_body: usize) -> std::result::Result<ParsedRequest, NenErr> {
-    let body: Option<&[u8]> = match &req.body {
-        None => None,
-        Some(Either::A(s)) => Some(s.as_bytes()),
-        Some(Either::B(b)) => Some(b),
-    };
+    let body = req.body.as_ref().map(bytes_of);
     let h = &req.headers;
     parse_request(
         &RequestParts {
@@ -377,13 +382,7 @@ impl Inner {
                 now,
             )
             .await?;
-        Ok(OpenedRequest {
-            session,
-            binding: b,
-            method: opened.method,
-            timestamp: opened.timestamp,
-            body: opened.body,
-        })
+        Ok(OpenedRequest::new(session, opened))
     }
 
     fn open_sync(&self, parsed: ParsedRequest) -> std::result::Result<OpenedRequest, NenErr> {
@@ -393,13 +392,7 @@ impl Inner {
         let opened = session.open_request(parsed, now, self.config.window_ms)?;
         let b = opened.binding;
         mem.record_nonce(b.sid(), b.nonce(), opened.timestamp, now)?;
-        Ok(OpenedRequest {
-            session,
-            binding: b,
-            method: opened.method,
-            timestamp: opened.timestamp,
-            body: opened.body,
-        })
+        Ok(OpenedRequest::new(session, opened))
     }
 
     fn seal(
@@ -472,10 +465,11 @@ impl Lifecycle {
     }
 }
 
-fn body_bytes(body: &Either<String, Buffer>) -> &[u8] {
-    match body {
+/// The bytes of a text-or-binary argument (every body and chunk the JS side may pass).
+pub(crate) fn bytes_of<B: AsRef<[u8]>>(value: &Either<String, B>) -> &[u8] {
+    match value {
         Either::A(s) => s.as_bytes(),
-        Either::B(b) => b,
+        Either::B(b) => b.as_ref(),
     }
 }
 
@@ -537,7 +531,7 @@ impl NenServer {
         let inner = self.inner.clone();
         env.spawn_future(async move {
             let now = inner.now();
-            let (session, response) = inner.handshake_compute(body_bytes(&body), now).or_js()?;
+            let (session, response) = inner.handshake_compute(bytes_of(&body), now).or_js()?;
             inner.store.put(session, now).await.or_js()?;
             Ok(json_reply(200, response))
         })
@@ -546,10 +540,7 @@ impl NenServer {
     /// `handshake()` inline on the JS thread (memory store only).
     #[napi]
     pub fn handshake_sync(&self, body: Either<String, &[u8]>) -> Result<NenReply> {
-        let bytes = match &body {
-            Either::A(s) => s.as_bytes(),
-            Either::B(b) => b,
-        };
+        let bytes = bytes_of(&body);
         let mem = self.inner.store.memory().or_js()?;
         let now = self.inner.now();
         let (session, response) = self.inner.handshake_compute(bytes, now).or_js()?;
@@ -586,10 +577,7 @@ impl NenServer {
         json: Either<String, &[u8]>,
         status: Option<u32>,
     ) -> Result<String> {
-        let bytes = match &json {
-            Either::A(s) => s.as_bytes(),
-            Either::B(b) => b,
-        };
+        let bytes = bytes_of(&json);
         self.inner.seal(opened, bytes, status_of(status)?).or_js()
     }
 

@@ -14,6 +14,7 @@ use crate::rng::{now_ms, with_rng};
 use crate::store::{Dispatch, JsBackend, MemoryStore, RedisBackend, RemoteStore, Store, Target};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+use nen_core::canonical::target_of_url;
 use nen_core::crypto::{AeadKey, MlDsaSeed};
 use nen_core::handshake::{server_handshake, ServerConfig, ServerIdentity};
 use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBinding};
@@ -288,30 +289,13 @@ fn config_from(o: &NenServerOptions) -> std::result::Result<Config, NenErr> {
     })
 }
 
-/// `path?query` from an absolute URL or a request target.
-fn target_of(url: &str) -> &str {
-    match url.find("://") {
-        None => url,
-        Some(i) => {
-            let rest = &url[i + 3..];
-            match rest.find(['/', '?']) {
-                Some(j) if rest.as_bytes()[j] == b'/' => &rest[j..],
-                // `https://host?q` has the path "/"; canonicalisation rejects the missing slash
-                // rather than guessing, so hand over what is there.
-                Some(j) => &rest[j..],
-                None => "/",
-            }
-        }
-    }
-}
-
 fn parse(req: &NenRequest, max_body: usize) -> std::result::Result<ParsedRequest, NenErr> {
     let body = req.body.as_ref().map(bytes_of);
     let h = &req.headers;
     parse_request(
         &RequestParts {
             method: &req.method,
-            target: target_of(&req.url),
+            target: target_of_url(&req.url),
             version: h.version.as_deref(),
             session: h.session.as_deref(),
             timestamp: h.timestamp.as_deref(),

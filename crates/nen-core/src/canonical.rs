@@ -95,6 +95,22 @@ pub fn canonical_target(target: &str) -> Result<Target, Error> {
     })
 }
 
+/// The request target (`path?query`) of an absolute URL (`https://host/path?query`), or the
+/// input itself when it is already a target. An authority followed directly by `?` is handed
+/// over as is, so [`canonical_target`] rejects it rather than guessing a path.
+pub fn target_of_url(url: &str) -> &str {
+    match url.find("://") {
+        None => url,
+        Some(i) => {
+            let rest = &url[i + 3..];
+            match rest.find(['/', '?']) {
+                Some(j) => &rest[j..],
+                None => "/",
+            }
+        }
+    }
+}
+
 /// Canonicalises a raw query string (without the leading `?`).
 pub fn canonical_query(raw: &str) -> Result<String, Error> {
     if raw.is_empty() {
@@ -171,6 +187,18 @@ mod tests {
         assert_ne!(
             canonical_query("a").unwrap(),
             canonical_query("a=").unwrap()
+        );
+    }
+
+    #[test]
+    fn targets_of_urls() {
+        assert_eq!(target_of_url("https://h.example:8443/a/b?x=1"), "/a/b?x=1");
+        assert_eq!(target_of_url("http://h"), "/");
+        assert_eq!(target_of_url("/a?b"), "/a?b");
+        assert_eq!(target_of_url("https://h?q"), "?q");
+        assert_eq!(
+            canonical_target(target_of_url("https://h?q")),
+            Err(Error::InvalidTarget)
         );
     }
 

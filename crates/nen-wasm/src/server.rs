@@ -23,6 +23,7 @@
 use crate::error::JsResult;
 use crate::rng::{monotonic_now_ms, with_rng};
 use js_sys::{Array, Object, Reflect, Uint8Array};
+use nen_core::canonical::target_of_url;
 use nen_core::crypto::{AeadKey, MlDsaSeed};
 use nen_core::handshake::{server_handshake, ServerConfig, ServerIdentity};
 use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBinding};
@@ -264,20 +265,6 @@ fn status_of(status: Option<f64>) -> Result<u16, Error> {
     }
 }
 
-/// `path?query` from an absolute URL or a request target (the native `target_of`).
-pub(crate) fn target_of(url: &str) -> &str {
-    match url.find("://") {
-        None => url,
-        Some(i) => {
-            let rest = &url[i + 3..];
-            match rest.find(['/', '?']) {
-                Some(j) => &rest[j..],
-                None => "/",
-            }
-        }
-    }
-}
-
 fn hex(bytes: &[u8]) -> String {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);
@@ -403,7 +390,7 @@ impl ServerEngine {
         let req = parse_request(
             &RequestParts {
                 method: &input.method,
-                target: target_of(&input.url),
+                target: target_of_url(&input.url),
                 version: input.version.as_deref(),
                 session: input.session.as_deref(),
                 timestamp: input.timestamp.as_deref(),

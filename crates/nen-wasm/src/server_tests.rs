@@ -2,7 +2,7 @@
 //! (argument objects, result objects, thrown errors) are covered end to end by
 //! `packages/server/test/wasm-engine.test.mjs`.
 
-use crate::server::{target_of, EngineInit, Established, Parsed, RequestInput, ServerEngine};
+use crate::server::{EngineInit, Established, Parsed, RequestInput, ServerEngine};
 use crate::{rng, ClientHandshake, ClientSession, SignedRequest};
 use nen_core::handshake::ServerIdentity;
 use nen_core::rng::ChaChaRng;
@@ -378,14 +378,6 @@ fn configuration_is_checked() {
         "ISO-1007"
     );
     assert_eq!(err(only.handshake_at(b"{", NOW)), "ISO-6001");
-}
-
-#[test]
-fn targets_are_taken_from_urls_as_natively() {
-    assert_eq!(target_of("/a?b=1"), "/a?b=1");
-    assert_eq!(target_of("https://h.example/a/b?c"), "/a/b?c");
-    assert_eq!(target_of("https://h.example"), "/");
-    assert_eq!(target_of("https://h.example?q=1"), "?q=1");
 }
 
 #[test]

@@ -15,6 +15,7 @@
 
 use nen_core::crypto::{AeadKey, Nonce};
 use nen_core::session::{unwrap, wrap};
+use nen_core::wire::hex;
 use nen_core::{Error, ServerSession, SessionId};
 use std::collections::HashMap;
 use std::future::Future;
@@ -85,11 +86,7 @@ impl<B: Backend> RemoteStore<B> {
     }
 
     fn nonce_key(&self, sid: &SessionId, nonce: &Nonce) -> String {
-        let mut k = format!("{}{{{}}}:n:", self.prefix, sid);
-        for b in nonce.as_bytes() {
-            k.push_str(&format!("{b:02x}"));
-        }
-        k
+        format!("{}{{{}}}:n:{}", self.prefix, sid, hex(nonce.as_bytes()))
     }
 
     fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Arc<ServerSession>>> {

@@ -87,16 +87,9 @@ impl SessionId {
     }
     /// The wire form.
     pub fn to_hex(&self) -> alloc::string::String {
-        let mut s = alloc::string::String::with_capacity(32);
-        for b in self.0 {
-            s.push(HEX[(b >> 4) as usize] as char);
-            s.push(HEX[(b & 15) as usize] as char);
-        }
-        s
+        crate::wire::hex(&self.0)
     }
 }
-
-const HEX: &[u8; 16] = b"0123456789abcdef";
 
 fn hex_val(c: u8) -> Option<u8> {
     match c {

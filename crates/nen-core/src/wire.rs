@@ -6,6 +6,17 @@ use alloc::borrow::Cow;
 use alloc::{string::String, vec::Vec};
 use base64::{engine::general_purpose::STANDARD, Engine};
 
+/// Lowercase hex: session ids, and nonces in store keys.
+pub fn hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(HEX[(b >> 4) as usize] as char);
+        s.push(HEX[(b & 15) as usize] as char);
+    }
+    s
+}
+
 /// Standard base64 with padding (RFC 4648 §4).
 pub fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)

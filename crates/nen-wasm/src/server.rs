@@ -30,7 +30,7 @@ use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBind
 use nen_core::rng::ChaChaRng;
 use nen_core::session::{unwrap, wrap};
 use nen_core::stream::{StreamSealer as CoreSealer, HEADER_STREAM_NONCE};
-use nen_core::wire::{b64, unb64, unb64_array};
+use nen_core::wire::{b64, hex, unb64, unb64_array};
 use nen_core::{Error, Method, Mode, ServerSession, DEFAULT_WINDOW_MS};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
@@ -263,16 +263,6 @@ fn status_of(status: Option<f64>) -> Result<u16, Error> {
         Some(s) if s.fract() == 0.0 && (100.0..=599.0).contains(&s) => Ok(s as u16),
         Some(_) => Err(Error::InvalidConfiguration),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(HEX[(b >> 4) as usize] as char);
-        s.push(HEX[(b & 15) as usize] as char);
-    }
-    s
 }
 
 impl ServerEngine {

@@ -1,7 +1,16 @@
 // Types of @withnen/server-native: the generated binding plus NenError.
 export * from './index'
-import type { NenReply, NenServerOptions, StoreOptions } from './index'
+import type { NenReply, NenServerOptions, StoreOptions, NenSignedRequest } from './index'
 import { NenServer as NativeNenServer } from './index'
+
+declare module './index' {
+  interface NenClientSession {
+    /** The handler's JSON text; a sealed failure throws a NenError with `authenticated: true`. */
+    open(request: NenSignedRequest, status: number, body: string): string
+    /** Checks a HEAD answer; a sealed failure throws a NenError with `authenticated: true`. */
+    openHead(request: NenSignedRequest, status: number, header?: string | null): void
+  }
+}
 
 /**
  * A session store written in JavaScript (Upstash REST, a custom backend). Values are opaque
@@ -36,12 +45,17 @@ export declare class NenServer extends NativeNenServer {
 
 /** Every Nen failure: a stable ISO code, its HTTP status and the catalogue message. */
 export declare class NenError extends Error {
-  constructor(code: string, message?: string, status?: number)
+  constructor(code: string, message?: string, status?: number, authenticated?: boolean)
   readonly name: 'NenError'
   /** `ISO-xxxx`; never renumbered. */
   readonly code: string
   /** HTTP status the server answers with. */
   readonly status: number
+  /**
+   * True when the server sealed this failure for the request (genuine); false for a local or a
+   * plain, unauthenticated error, which any hop could have forged.
+   */
+  readonly authenticated: boolean
   /** The wire body `{"error":{"code","message"}}`. */
   toBody(): string
 }

@@ -11,12 +11,14 @@ class NenError extends Error {
    * @param {string} [message] defaults to the catalogue message
    * @param {number} [status] defaults to the catalogue status
    */
-  constructor(code, message, status) {
+  constructor(code, message, status, authenticated = false) {
     const info = native.describeNenCode(code)
     super(message ?? (info ? info.message : 'Internal error'))
     this.name = 'NenError'
     this.code = info ? info.code : 'ISO-9000'
     this.status = status ?? (info ? info.status : 500)
+    /** True when the server sealed this failure for the request: genuine, not a hop's forgery. */
+    this.authenticated = authenticated
   }
 
   /** The wire body `{"error":{"code","message"}}`: the catalogue message only. */
@@ -42,7 +44,8 @@ function toNenError(e) {
 function errorReply(e) {
   const err = toNenError(e)
   const ne = err instanceof NenError ? err : new NenError('ISO-9000')
-  return { status: ne.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: ne.toBody() }
+  // x-nen-error carries the code where there is no body (HEAD); it is a hint, never trusted.
+  return { status: ne.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-nen-error': ne.code }, body: ne.toBody() }
 }
 
 function wrapSync(fn) {
@@ -74,10 +77,24 @@ function wrapMethods(Class, sync, async) {
   for (const name of async) Class.prototype[name] = wrapAsync(Class.prototype[name])
 }
 
-wrapMethods(native.NenServer, ['handshakeSync', 'openSync', 'seal', 'sealHead', 'stream', 'memoryStats', 'setTestNow'], ['handshake', 'open', 'rotate', 'terminate', 'status'])
+wrapMethods(native.NenServer, ['handshakeSync', 'openSync', 'seal', 'sealHead', 'sealError', 'stream', 'memoryStats', 'setTestNow'], ['handshake', 'open', 'rotate', 'terminate', 'status'])
 wrapMethods(native.NenStream, ['chunk', 'finish', 'fail'], [])
 wrapMethods(native.NenClientHandshake, ['finish'], [])
-wrapMethods(native.NenClientSession, ['sign', 'open', 'openHead', 'openStream', 'beginRotation'], [])
+wrapMethods(native.NenClientSession, ['sign', 'openAnswer', 'openHeadAnswer', 'openStream', 'beginRotation'], [])
+
+/** A sealed failure: thrown as an authenticated NenError. */
+function bodyOf(answer) {
+  if (answer.errorCode) throw new NenError(answer.errorCode, undefined, undefined, true)
+  return answer.body
+}
+/** The handler's JSON text; a sealed failure throws a NenError with `authenticated: true`. */
+native.NenClientSession.prototype.open = function (request, status, body) {
+  return bodyOf(this.openAnswer(request, status, body))
+}
+/** Checks a HEAD answer; a sealed failure throws a NenError with `authenticated: true`. */
+native.NenClientSession.prototype.openHead = function (request, status, header) {
+  bodyOf(this.openHeadAnswer(request, status, header))
+}
 wrapMethods(native.NenStreamReader, ['push', 'finish'], [])
 
 // A store written in JavaScript: the addon calls one dispatcher, which forwards to the adapter.

@@ -4,7 +4,7 @@
 
 const test = require('node:test')
 const assert = require('node:assert/strict')
-const { nen, connect, sign, roundTrip, rejectsWith } = require('./support/nen')
+const { nen, connect, sign, roundTrip, rejectsWith, plainReply, sealedReply } = require('./support/nen')
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']
 
@@ -119,7 +119,13 @@ test('request error paths carry their codes and statuses', async () => {
     ['bad envelope', (r) => (r.body = '{"x":1}'), 'ISO-6001', 400],
     ['stale timestamp', null, 'ISO-3003', 401],
     ['unsupported method', (r) => (r.method = 'TRACE'), 'ISO-6004', 405],
-    ['bad target', (r) => (r.url = '/api/%zz'), 'ISO-6005', 400],
+    ['bad target', (r) => (r.url = '/api/a b'), 'ISO-6005', 400],
+    ['respelled target', (r) => (r.url = '/api/%78?q=1'), 'ISO-3002', 401],
+    ['scheme later in the target', (r) => (r.url = '/api/admin?x=a://b/api/x?q=1'), 'ISO-3002', 401],
+    ['lower-case method', (r) => (r.method = 'post'), 'ISO-6004', 405],
+    ['idempotency key added', (r) => (r.headers['x-nen-idempotency-key'] = 'k1'), 'ISO-3002', 401],
+    ['idempotency key malformed', (r) => (r.headers['x-nen-idempotency-key'] = 'a b'), 'ISO-6006', 400],
+    ['timestamp with a leading zero', (r) => (r.headers['x-nen-timestamp'] = '0' + r.headers['x-nen-timestamp']), 'ISO-3008', 401],
     ['too large', (r) => (r.body = JSON.stringify({ ct: 'A'.repeat(8000) })), 'ISO-4005', 413],
   ]
   for (const [name, f, code, status] of cases) {
@@ -131,10 +137,12 @@ test('request error paths carry their codes and statuses', async () => {
   // A body on GET is refused before any crypto.
   const { req: get } = sign(session, 'GET', '/api/x')
   await rejectsWith(() => server.open({ ...get, body: fresh().req.body }), 'ISO-6003', 400)
-  // Re-spelled query and absolute URL still verify.
-  const { req } = sign(session, 'GET', '/api/x?b=2&a=%7e')
-  const opened = server.openSync({ ...req, url: 'https://example.test/api/x?a=~&b=2' })
-  assert.equal(opened.body, null)
+  // The target verifies byte for byte: an absolute-form request line of the same target does,
+  // a re-spelled one does not, and an honest `://` in the query is data.
+  const { req } = sign(session, 'GET', '/api/x?b=2&a=%7e&next=https://h.example/p')
+  assert.equal(server.openSync({ ...req, url: 'https://example.test/api/x?b=2&a=%7e&next=https://h.example/p' }).body, null)
+  const { req: again } = sign(session, 'GET', '/api/x?b=2&a=%7e')
+  assert.throws(() => server.openSync({ ...again, url: '/api/x?a=~&b=2' }), (e) => e.code === 'ISO-3002')
 })
 
 test('replay is rejected, once recorded', async () => {
@@ -203,33 +211,112 @@ test('streams: chunks, padding, authenticated end, truncation', async () => {
   assert.throws(() => r2.finish(), (e) => e.code === 'ISO-8001' && e.status === 503)
 })
 
-test('rotate, status and terminate are authenticated and work', async () => {
+test('rotate, status and terminate: plain before authentication, sealed after it', async () => {
   const server = new nen.NenServer({ rotationGraceMs: 60_000 })
   const session = await connect(server)
-  // Unauthenticated lifecycle calls are refused.
-  await rejectsWith(() => server.terminate({ method: 'POST', url: '/api/nen/terminate', headers: {} }), 'ISO-1005', 400)
-  await rejectsWith(() => server.status({ method: 'GET', url: '/api/nen/status', headers: { 'x-nen-version': '1' } }), 'ISO-2003', 401)
-  // Wrong method for the action.
-  await rejectsWith(() => server.status(sign(session, 'POST', '/api/nen/status', {}).req), 'ISO-6004', 405)
+  // Unauthenticated lifecycle calls get plain replies (the engine answers, it does not throw).
+  plainReply(await server.terminate({ method: 'POST', url: '/api/nen/terminate', headers: {} }), 'ISO-1005', 400)
+  plainReply(await server.status({ method: 'GET', url: '/api/nen/status', headers: { 'x-nen-version': '1' } }), 'ISO-2003', 401)
+  // Method and body rules, with their own codes, before anything else is read.
+  plainReply(await server.status(sign(session, 'POST', '/api/nen/status', {}).req), 'ISO-6007', 405)
+  plainReply(await server.terminate(sign(session, 'GET', '/api/nen/terminate').req), 'ISO-6007', 405)
+  plainReply(await server.terminate(sign(session, 'POST', '/api/nen/terminate', { force: true }).req), 'ISO-6008', 400)
+  plainReply(await server.rotate(sign(session, 'POST', '/api/nen/rotate').req), 'ISO-1001', 400)
 
   const st = sign(session, 'GET', '/api/nen/status')
   const status = JSON.parse(session.open(st.signed, 200, (await server.status(st.req)).body))
   assert.equal(status.sid, session.sid)
   assert.equal(status.mode, 'hybrid')
+  assert.equal(status.exp, session.expiresAt)
+
+  // A rotate whose inner handshake fails was authenticated: its failure is sealed, and resending
+  // it is a replay.
+  const bad = sign(session, 'POST', '/api/nen/rotate', { v: 1, mode: 'hybrid', ek: 'AAAA', x25519: 'AAAA' })
+  sealedReply(session, bad.signed, await server.rotate(bad.req), 'ISO-1002', 400)
+  plainReply(await server.rotate(bad.req), 'ISO-5001', 401)
 
   const rot = session.beginRotation('mlkem768')
   const rr = sign(session, 'POST', '/api/nen/rotate', JSON.parse(rot.body))
+  const before = Date.now()
   const reply = await server.rotate(rr.req)
   const next = rot.finish(session.open(rr.signed, 200, reply.body))
   assert.notEqual(next.sid, session.sid)
   // Both work during the grace period.
   await roundTrip(server, next, 'GET', '/api/after')
   await roundTrip(server, session, 'GET', '/api/in-flight')
+  // Status of the rotated-away session reports its real end: the end of the grace period.
+  const st2 = sign(session, 'GET', '/api/nen/status')
+  const exp2 = JSON.parse(session.open(st2.signed, 200, (await server.status(st2.req)).body)).exp
+  assert.ok(exp2 >= before + 60_000 && exp2 <= Date.now() + 60_000, `exp ${exp2}`)
+  // A session has at most one successor: a second rotation is refused, sealed.
+  const rot2 = session.beginRotation('hybrid')
+  const rr2 = sign(session, 'POST', '/api/nen/rotate', JSON.parse(rot2.body))
+  sealedReply(session, rr2.signed, await server.rotate(rr2.req), 'ISO-2004', 409)
 
   const t = sign(session, 'POST', '/api/nen/terminate')
   assert.deepEqual(JSON.parse(session.open(t.signed, 200, (await server.terminate(t.req)).body)), { terminated: true })
   await rejectsWith(() => server.open(sign(session, 'GET', '/api/x').req), 'ISO-2002', 401)
   await roundTrip(server, next, 'GET', '/api/still-fine')
+})
+
+test('a handler failure after open() is sealed, HEAD included; plain errors name their code', async () => {
+  const server = new nen.NenServer()
+  const session = await connect(server)
+  const p = sign(session, 'POST', '/api/pay', { eur: 5 })
+  const opened = server.openSync(p.req)
+  sealedReply(session, p.signed, server.sealError(opened, 'ISO-9000'), 'ISO-9000', 500)
+  const h = sign(session, 'HEAD', '/api/pay')
+  const hr = server.sealError(server.openSync(h.req), 'ISO-2004')
+  assert.equal(hr.status, 409)
+  assert.equal(hr.body, '')
+  assert.throws(() => session.openHead(h.signed, 409, hr.headers['x-nen-response']), (e) => e.code === 'ISO-2004' && e.authenticated === true)
+  // An unknown code is ISO-9000, never an echo of what the caller passed.
+  const q = sign(session, 'GET', '/api/x')
+  sealedReply(session, q.signed, server.sealError(server.openSync(q.req), 'anything <script>'), 'ISO-9000', 500)
+  const r = nen.errorReply(new nen.NenError('ISO-3002'))
+  assert.equal(r.headers['x-nen-error'], 'ISO-3002')
+})
+
+test('the idempotency key is signed and read only from the verified request', () => {
+  const server = new nen.NenServer()
+  return connect(server).then((session) => {
+    const { req } = sign(session, 'POST', '/api/pay', { eur: 5 }, undefined, 'pay-0001')
+    assert.equal(req.headers['x-nen-idempotency-key'], 'pay-0001')
+    assert.equal(server.openSync(req).idempotencyKey, 'pay-0001')
+    const plain = sign(session, 'POST', '/api/pay', { eur: 5 })
+    assert.equal(server.openSync({ ...plain.req, headers: { ...plain.req.headers, 'idempotency-key': 'forged' } }).idempotencyKey, null)
+    const rewritten = sign(session, 'POST', '/api/pay', { eur: 5 }, undefined, 'pay-0002')
+    rewritten.req.headers['x-nen-idempotency-key'] = 'pay-0003'
+    assert.throws(() => server.openSync(rewritten.req), (e) => e.code === 'ISO-3002')
+  })
+})
+
+test('handshakes are bounded before they are parsed; maxBodyBytes keeps rotation working', async () => {
+  const server = new nen.NenServer()
+  const good = nen.NenClientHandshake.start('hybrid').body
+  // 8 MiB of whitespace around a valid request: refused by size, not parsed.
+  const padded = good.replace('{', '{' + ' '.repeat(8 << 20))
+  await rejectsWith(() => server.handshake(padded), 'ISO-1008', 413)
+  assert.throws(() => server.handshakeSync(padded), (e) => e.code === 'ISO-1008')
+  const small = new nen.NenServer({ maxHandshakeBytes: 4096 })
+  assert.equal((await small.handshake(good)).status, 200)
+  // The smallest body limit accepted still carries a rotation.
+  const tight = new nen.NenServer({ maxBodyBytes: 4096 })
+  const session = await connect(tight)
+  const rot = session.beginRotation('hybrid')
+  const rr = sign(session, 'POST', '/api/nen/rotate', JSON.parse(rot.body))
+  rot.finish(session.open(rr.signed, 200, (await tight.rotate(rr.req)).body))
+  for (const [opts, option] of [
+    [{ maxBodyBytes: 2048 }, 'maxBodyBytes'],
+    [{ maxHandshakeBytes: 100 }, 'maxHandshakeBytes'],
+    [{ windowMs: 10 }, 'windowMs'],
+    [{ modes: ['rsa'] }, 'modes'],
+    [{ store: { kind: 'nope' } }, 'store.kind'],
+    [{ store: { kind: 'redis' } }, 'store.url'],
+    [{ store: { kind: 'redis', url: 'redis://127.0.0.1:1' } }, 'store.wrappingKey'],
+  ]) {
+    assert.throws(() => new nen.NenServer(opts), (e) => e.code === 'ISO-9001' && e.message.includes(option), `${JSON.stringify(opts)} should name ${option}`)
+  }
 })
 
 test('options are validated', () => {
@@ -287,7 +374,7 @@ test('the event loop keeps ticking during a burst of handshakes', async () => {
 
 test('memory stays bounded across 100 000 requests on one session', async () => {
   // A short window makes "bounded by rate × window" observable within one test run.
-  const windowMs = 300
+  const windowMs = 1000
   const server = new nen.NenServer({ windowMs })
   const session = await connect(server)
   const stamps = []

@@ -8,6 +8,7 @@ use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use nen_core::handshake::{ClientHandshake, IdentityPin};
 use nen_core::request::SignedRequest;
+use nen_core::response::Answer;
 use nen_core::stream::{SseParser, StreamEvent, StreamOpener};
 use nen_core::wire::unb64;
 use nen_core::{ClientSession, Error as NenErr, Mode};
@@ -101,6 +102,32 @@ impl NenSignedRequest {
     }
 }
 
+/// What an authenticated answer said: exactly one of the two is set.
+#[napi(object)]
+pub struct NenAnswer {
+    /// The handler's JSON text (empty for HEAD).
+    pub body: Option<String>,
+    /// `ISO-xxxx` of a failure the server sealed for this request.
+    pub error_code: Option<String>,
+}
+
+fn answer_to_js(a: Answer) -> Result<NenAnswer> {
+    Ok(match a {
+        Answer::Body(b) => NenAnswer {
+            body: Some(
+                String::from_utf8(b)
+                    .map_err(|_| NenErr::PayloadNotJson)
+                    .or_js()?,
+            ),
+            error_code: None,
+        },
+        Answer::Failed(e) => NenAnswer {
+            body: None,
+            error_code: Some(e.code().into()),
+        },
+    })
+}
+
 #[napi]
 impl NenClientSession {
     /// Session id.
@@ -113,7 +140,9 @@ impl NenClientSession {
     pub fn expires_at(&self) -> f64 {
         self.inner.expires_at() as f64
     }
-    /// Signs (and with a JSON body, encrypts) a request to `target` (`path?query`).
+    /// Signs (and with a JSON body, encrypts) a request to `target`: the origin-form
+    /// `path?query` exactly as it will be sent. `idempotencyKey` is signed and sent as
+    /// `x-nen-idempotency-key`.
     #[napi]
     pub fn sign(
         &self,
@@ -121,6 +150,7 @@ impl NenClientSession {
         target: String,
         json: Option<String>,
         timestamp_ms: Option<f64>,
+        idempotency_key: Option<String>,
     ) -> Result<NenSignedRequest> {
         let now = timestamp_ms.map(|t| t as u64).unwrap_or_else(now_ms);
         let req = with_rng(|rng| {
@@ -128,6 +158,7 @@ impl NenClientSession {
                 &method,
                 &target,
                 json.as_deref().map(str::as_bytes),
+                idempotency_key.as_deref(),
                 now,
                 rng,
             )
@@ -135,28 +166,35 @@ impl NenClientSession {
         .or_js()?;
         Ok(NenSignedRequest { req })
     }
-    /// Opens the response to `request`: the JSON text, or ISO-4004 if it is not sealed for it.
+    /// Opens the response to `request`: the handler's JSON text, or the code of a sealed
+    /// failure (authenticated). ISO-4004 if it is neither.
     #[napi]
-    pub fn open(&self, request: &NenSignedRequest, status: u32, body: String) -> Result<String> {
-        let plain = self
+    pub fn open_answer(
+        &self,
+        request: &NenSignedRequest,
+        status: u32,
+        body: String,
+    ) -> Result<NenAnswer> {
+        let a = self
             .inner
             .open_response(&request.req, status as u16, body.as_bytes())
             .or_js()?;
-        String::from_utf8(plain)
-            .map_err(|_| NenErr::PayloadNotJson)
-            .or_js()
+        answer_to_js(a)
     }
-    /// Checks a HEAD response's `x-nen-response` header.
+    /// Checks a HEAD response's `x-nen-response` header: an empty body, or the code of a
+    /// sealed failure.
     #[napi]
-    pub fn open_head(
+    pub fn open_head_answer(
         &self,
         request: &NenSignedRequest,
         status: u32,
         header: Option<String>,
-    ) -> Result<()> {
-        self.inner
+    ) -> Result<NenAnswer> {
+        let a = self
+            .inner
             .open_head(&request.req, status as u16, header.as_deref())
-            .or_js()
+            .or_js()?;
+        answer_to_js(a)
     }
     /// Starts reading the stream answering `request`; `nonceHeader` is `x-nen-stream-nonce`.
     #[napi]

@@ -8,15 +8,19 @@ use napi_derive::napi;
 pub struct NenServerOptions {
     /// Where sessions live. Default: in this process's memory (one instance, development).
     pub store: Option<StoreOptions>,
-    /// Session lifetime in milliseconds. Default 3 600 000 (one hour).
+    /// Session lifetime in milliseconds. Default 3 600 000 (one hour); at least 1 000.
     pub session_ttl_ms: Option<u32>,
-    /// Accepted clock skew either side, in milliseconds. Default 30 000.
+    /// Accepted clock skew either side, in milliseconds. Default 30 000; 1 000 to 3 600 000.
     pub window_ms: Option<u32>,
     /// How long a rotated-away session keeps answering in-flight requests, in milliseconds.
-    /// Default 10 000.
+    /// Default 10 000; at most `sessionTtlMs`.
     pub rotation_grace_ms: Option<u32>,
-    /// Largest request body accepted, in bytes (larger: ISO-4005, 413). Default 1 048 576.
+    /// Largest request body accepted, in bytes (larger: ISO-4005, 413). Default 1 048 576;
+    /// at least 4 096, since a rotate request carries a sealed handshake (about 2.3 KB).
     pub max_body_bytes: Option<u32>,
+    /// Largest handshake request accepted, in bytes (larger: ISO-1008, 413), checked before it
+    /// is parsed: handshakes are unauthenticated. Default 65 536; at least 4 096.
+    pub max_handshake_bytes: Option<u32>,
     /// Pad every stream chunk to a multiple of this many bytes to hide token lengths; 0 turns
     /// padding off. Default 0 (`@withnen/ai` sets 32).
     pub stream_padding: Option<u32>,

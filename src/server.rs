@@ -14,14 +14,18 @@ use crate::rng::{now_ms, with_rng};
 use crate::store::{Dispatch, JsBackend, MemoryStore, RedisBackend, RemoteStore, Store, Target};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use nen_core::canonical::target_of_url;
-use nen_core::crypto::{AeadKey, MlDsaSeed};
-use nen_core::handshake::{server_handshake, ServerConfig, ServerIdentity};
+use nen_core::crypto::AeadKey;
+use nen_core::handshake::server_handshake;
 use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBinding};
+use nen_core::response::HEADER_RESPONSE;
 use nen_core::rng::ChaChaRng;
+use nen_core::server::{
+    status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, HEADER_ERROR, TERMINATED_BODY,
+};
 use nen_core::stream::{StreamSealer, HEADER_STREAM_NONCE};
+use nen_core::target::target_of_url;
 use nen_core::wire::{b64, unb64_array};
-use nen_core::{Error as NenErr, Method, Mode, ServerSession, DEFAULT_WINDOW_MS};
+use nen_core::{Error as NenErr, Method, ServerSession};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -31,18 +35,8 @@ use std::time::Duration;
 type StoreDispatchFn<'a> =
     Function<'a, FnArgs<(String, String, Option<String>, f64)>, Promise<Option<String>>>;
 
-struct Config {
-    modes: Vec<Mode>,
-    ttl_ms: u64,
-    window_ms: u64,
-    grace_ms: u64,
-    max_body: usize,
-    pad_block: usize,
-    identity: Option<ServerIdentity>,
-}
-
 struct Inner {
-    config: Config,
+    config: ServerPolicy,
     store: Store,
     test: Option<TestHooks>,
 }
@@ -84,14 +78,19 @@ pub struct NenHeaders {
     /// `X-Nen-Signature`.
     #[napi(js_name = "x-nen-signature")]
     pub signature: Option<String>,
+    /// `X-Nen-Idempotency-Key`.
+    #[napi(js_name = "x-nen-idempotency-key")]
+    pub idempotency_key: Option<String>,
 }
 
 /// An incoming request.
 #[napi(object)]
 pub struct NenRequest {
-    /// HTTP method.
+    /// HTTP method, exactly as received.
     pub method: String,
-    /// The request URL: absolute (`https://host/path?q`) or `path?query`.
+    /// The request target exactly as received, the bytes the router dispatches on: Node's
+    /// `req.url` before any framework rewrote it (Express: `req.originalUrl`). An absolute URL
+    /// (`https://host/path?q`) is reduced to its `path?q` only when it starts with a scheme.
     pub url: String,
     /// Request headers with lower-case names (Node's `req.headers` works as is).
     pub headers: NenHeaders,
@@ -108,6 +107,7 @@ pub struct OpenedRequest {
     method: Method,
     timestamp: u64,
     body: Option<Vec<u8>>,
+    idempotency_key: Option<String>,
 }
 
 impl OpenedRequest {
@@ -118,6 +118,7 @@ impl OpenedRequest {
             method: opened.method,
             timestamp: opened.timestamp,
             body: opened.body,
+            idempotency_key: opened.idempotency_key,
         }
     }
 }
@@ -138,6 +139,12 @@ impl OpenedRequest {
     #[napi(getter)]
     pub fn timestamp(&self) -> f64 {
         self.timestamp as f64
+    }
+    /// The verified `X-Nen-Idempotency-Key`, or `null`. Deduplicate on this one only: a plain
+    /// `Idempotency-Key` header is outside the signature and any hop may have set it.
+    #[napi(getter)]
+    pub fn idempotency_key(&self) -> Option<String> {
+        self.idempotency_key.clone()
     }
     /// The decrypted body as JSON text, or `null` when the request had none.
     #[napi(getter)]
@@ -197,23 +204,31 @@ pub struct NenServer {
     inner: Arc<Inner>,
 }
 
+fn bad(option: &'static str, must: &'static str) -> ConfigError {
+    ConfigError { option, must }
+}
+
 fn store_from(
     opts: Option<StoreOptions>,
     window_ms: u64,
     dispatch: Option<Dispatch>,
-) -> std::result::Result<Store, NenErr> {
+) -> std::result::Result<Store, ConfigError> {
     let Some(o) = opts else {
         return Ok(Store::Memory(MemoryStore::new(window_ms)));
     };
     let timeout = Duration::from_millis(u64::from(o.timeout_ms.unwrap_or(1_000).max(1)));
     let prefix = o.key_prefix.unwrap_or_else(|| "nen:".into());
-    let wrapping = || -> std::result::Result<AeadKey, NenErr> {
+    let wrapping = || -> std::result::Result<AeadKey, ConfigError> {
         let raw = o
             .wrapping_key
             .clone()
             .or_else(|| std::env::var("NEN_WRAPPING_KEY").ok())
-            .ok_or(NenErr::InvalidConfiguration)?;
-        let bytes = unb64_array::<32>(raw.trim()).map_err(|_| NenErr::InvalidConfiguration)?;
+            .ok_or(bad(
+                "store.wrappingKey",
+                "is required for this store (or set NEN_WRAPPING_KEY): a base64 32-byte key",
+            ))?;
+        let bytes = unb64_array::<32>(raw.trim())
+            .map_err(|_| bad("store.wrappingKey", "must be a base64 32-byte key"))?;
         Ok(AeadKey::from_bytes(bytes))
     };
     match o.kind.as_str() {
@@ -221,10 +236,19 @@ fn store_from(
         "redis" | "redis-cluster" => {
             let target = match (o.kind.as_str(), o.url.clone(), o.nodes.clone()) {
                 ("redis", Some(url), _) => Target::Single(url),
-                ("redis-cluster", _, Some(nodes)) => Target::Cluster(nodes),
-                _ => return Err(NenErr::InvalidConfiguration),
+                ("redis-cluster", _, Some(nodes)) if !nodes.is_empty() => Target::Cluster(nodes),
+                ("redis", None, _) => {
+                    return Err(bad("store.url", "is required for kind \"redis\""))
+                }
+                _ => {
+                    return Err(bad(
+                        "store.nodes",
+                        "must list at least one node URL for kind \"redis-cluster\"",
+                    ))
+                }
             };
-            let backend = RedisBackend::new(target, timeout)?;
+            let backend = RedisBackend::new(target, timeout)
+                .map_err(|_| bad("store.url", "must be a redis:// or rediss:// URL"))?;
             Ok(Store::Redis(RemoteStore::new(
                 backend,
                 prefix,
@@ -233,7 +257,7 @@ fn store_from(
             )))
         }
         "js" => {
-            let dispatch = dispatch.ok_or(NenErr::InvalidConfiguration)?;
+            let dispatch = dispatch.ok_or(bad("store.adapter", "is required for kind \"js\""))?;
             Ok(Store::Js(RemoteStore::new(
                 JsBackend::new(dispatch),
                 prefix,
@@ -241,20 +265,27 @@ fn store_from(
                 wrapping()?,
             )))
         }
-        _ => Err(NenErr::InvalidConfiguration),
+        _ => Err(bad(
+            "store.kind",
+            "must be \"memory\", \"redis\", \"redis-cluster\" or \"js\"",
+        )),
     }
 }
 
-fn test_hooks(o: &NenServerOptions) -> std::result::Result<Option<TestHooks>, NenErr> {
+fn test_hooks(o: &NenServerOptions) -> std::result::Result<Option<TestHooks>, ConfigError> {
     if o.test_rng_seed.is_none() && o.test_now_ms.is_none() {
         return Ok(None);
     }
     if std::env::var("NEN_TEST_HOOKS").as_deref() != Ok("1") {
-        return Err(NenErr::InvalidConfiguration);
+        return Err(bad(
+            "testRngSeed",
+            "is refused unless NEN_TEST_HOOKS=1 (tests only)",
+        ));
     }
     let seed = match &o.test_rng_seed {
-        Some(s) => unb64_array::<32>(s.trim()).map_err(|_| NenErr::InvalidConfiguration)?,
-        None => return Err(NenErr::InvalidConfiguration),
+        Some(s) => unb64_array::<32>(s.trim())
+            .map_err(|_| bad("testRngSeed", "must be a base64 32-byte seed"))?,
+        None => return Err(bad("testNowMs", "needs testRngSeed")),
     };
     Ok(Some(TestHooks {
         rng: Mutex::new(ChaChaRng::from_seed(seed)),
@@ -262,31 +293,21 @@ fn test_hooks(o: &NenServerOptions) -> std::result::Result<Option<TestHooks>, Ne
     }))
 }
 
-fn config_from(o: &NenServerOptions) -> std::result::Result<Config, NenErr> {
-    let modes = match &o.modes {
-        None => vec![Mode::Hybrid, Mode::MlKem768],
-        Some(m) if m.is_empty() => return Err(NenErr::InvalidConfiguration),
-        Some(m) => m
-            .iter()
-            .map(|s| Mode::parse(s).map_err(|_| NenErr::InvalidConfiguration))
-            .collect::<std::result::Result<_, _>>()?,
-    };
-    let identity = match &o.identity_secret_key {
-        None => None,
-        Some(k) => {
-            let seed = unb64_array::<32>(k.trim()).map_err(|_| NenErr::InvalidConfiguration)?;
-            Some(ServerIdentity::from_seed(&MlDsaSeed::from_bytes(seed)))
-        }
-    };
-    Ok(Config {
-        modes,
-        ttl_ms: u64::from(o.session_ttl_ms.unwrap_or(3_600_000)),
-        window_ms: o.window_ms.map(u64::from).unwrap_or(DEFAULT_WINDOW_MS),
-        grace_ms: u64::from(o.rotation_grace_ms.unwrap_or(10_000)),
-        max_body: o.max_body_bytes.unwrap_or(1 << 20) as usize,
-        pad_block: o.stream_padding.unwrap_or(0) as usize,
-        identity,
+fn policy_from(o: &NenServerOptions) -> std::result::Result<ServerPolicy, ConfigError> {
+    ServerPolicy::new(&ServerOptions {
+        modes: o.modes.clone(),
+        session_ttl_ms: o.session_ttl_ms.map(u64::from),
+        window_ms: o.window_ms.map(u64::from),
+        rotation_grace_ms: o.rotation_grace_ms.map(u64::from),
+        max_body_bytes: o.max_body_bytes.map(u64::from),
+        max_handshake_bytes: o.max_handshake_bytes.map(u64::from),
+        stream_padding: o.stream_padding.map(u64::from),
+        identity_secret_key: o.identity_secret_key.clone(),
     })
+}
+
+fn config_error(e: ConfigError) -> napi::Error {
+    napi::Error::from_reason(e.message())
 }
 
 fn parse(req: &NenRequest, max_body: usize) -> std::result::Result<ParsedRequest, NenErr> {
@@ -301,6 +322,7 @@ fn parse(req: &NenRequest, max_body: usize) -> std::result::Result<ParsedRequest
             timestamp: h.timestamp.as_deref(),
             nonce: h.nonce.as_deref(),
             signature: h.signature.as_deref(),
+            idempotency_key: h.idempotency_key.as_deref(),
             body,
         },
         max_body,
@@ -316,6 +338,13 @@ fn json_reply(status: u32, body: String) -> NenReply {
         ]),
         body,
     }
+}
+
+/// A plain error answer (PROTOCOL.md §6.3), for failures before authentication.
+fn plain_error(e: NenErr) -> NenReply {
+    let mut r = json_reply(u32::from(e.status()), e.wire_body());
+    r.headers.insert(HEADER_ERROR.into(), e.code().into());
+    r
 }
 
 impl Inner {
@@ -335,20 +364,13 @@ impl Inner {
         }
     }
 
-    fn server_config(&self) -> ServerConfig<'_> {
-        ServerConfig {
-            modes: &self.config.modes,
-            ttl_ms: self.config.ttl_ms,
-            identity: self.config.identity.as_ref(),
-        }
-    }
-
     fn handshake_compute(
         &self,
         body: &[u8],
         now: u64,
     ) -> std::result::Result<(ServerSession, String), NenErr> {
-        self.rng(|rng| server_handshake(body, &self.server_config(), None, now, rng))
+        self.config.check_handshake_size(body.len())?;
+        self.rng(|rng| server_handshake(body, &self.config.handshake_config(), None, now, rng))
     }
 
     /// Verify, decrypt and record the nonce: the whole of `open`, for any store.
@@ -392,59 +414,99 @@ impl Inner {
         })
     }
 
-    async fn lifecycle(
+    /// A sealed answer to `opened`: the JSON under `status`, or, for a failure, the sealed
+    /// error under its code's status. HEAD answers carry it in `x-nen-response`.
+    fn answer(
+        &self,
+        opened: &OpenedRequest,
+        outcome: std::result::Result<(u16, String), NenErr>,
+    ) -> std::result::Result<NenReply, NenErr> {
+        let (s, b) = (&opened.session, &opened.binding);
+        let head = opened.method == Method::Head;
+        let (status, body, head_value) = self.rng(|rng| match (&outcome, head) {
+            (Ok((status, json)), false) => Ok((
+                *status,
+                s.seal_response(b, *status, json.as_bytes(), rng)?,
+                None,
+            )),
+            (Ok((status, _)), true) => {
+                Ok((*status, String::new(), Some(s.seal_head(b, *status, rng)?)))
+            }
+            (Err(e), false) => s.seal_error(b, *e, rng).map(|(st, body)| (st, body, None)),
+            (Err(e), true) => s
+                .seal_head_error(b, *e, rng)
+                .map(|(st, h)| (st, String::new(), Some(h))),
+        })?;
+        let mut r = json_reply(u32::from(status), body);
+        if let Some(h) = head_value {
+            r.headers.remove("content-type");
+            r.headers.insert(HEADER_RESPONSE.into(), h);
+        }
+        Ok(r)
+    }
+
+    /// One lifecycle route, always answered: plain errors before authentication, sealed ones
+    /// after it (PROTOCOL.md §6.1, §8).
+    async fn lifecycle(&self, action: Lifecycle, request: NenRequest) -> NenReply {
+        let has_body = request
+            .body
+            .as_ref()
+            .is_some_and(|b| !bytes_of(b).is_empty());
+        let opened = match action.check(&request.method, has_body) {
+            Err(e) => return plain_error(e),
+            Ok(()) => match parse(&request, self.config.max_body) {
+                Err(e) => return plain_error(e),
+                Ok(parsed) => match self.open(parsed).await {
+                    Err(e) => return plain_error(e),
+                    Ok(o) => o,
+                },
+            },
+        };
+        let outcome = self.lifecycle_body(action, &opened).await.map(|b| (200, b));
+        self.answer(&opened, outcome).unwrap_or_else(plain_error)
+    }
+
+    async fn lifecycle_body(
         &self,
         action: Lifecycle,
-        parsed: ParsedRequest,
-    ) -> std::result::Result<NenReply, NenErr> {
-        if parsed.method() != action.method() {
-            return Err(NenErr::MethodNotSupported);
-        }
-        let opened = self.open(parsed).await?;
+        opened: &OpenedRequest,
+    ) -> std::result::Result<String, NenErr> {
         let now = self.now();
-        let old = opened.session.clone();
-        let body = match action {
+        let old = &opened.session;
+        match action {
             Lifecycle::Rotate => {
                 let inner = opened
                     .body
                     .as_deref()
                     .ok_or(NenErr::HandshakeMissingPublicKey)?;
+                self.config.check_handshake_size(inner.len())?;
                 let (session, response) = self.rng(|rng| {
-                    server_handshake(inner, &self.server_config(), Some(old.sid()), now, rng)
+                    server_handshake(
+                        inner,
+                        &self.config.handshake_config(),
+                        Some(old.sid()),
+                        now,
+                        rng,
+                    )
                 })?;
-                self.store.put(session, now).await?;
+                // Claim the rotation first: a session has at most one successor.
                 self.store
-                    .expire_by(old.sid(), now.saturating_add(self.config.grace_ms), now)
+                    .retire(old.sid(), now.saturating_add(self.config.grace_ms), now)
                     .await?;
-                response
+                self.store.put(session, now).await?;
+                Ok(response)
             }
             Lifecycle::Terminate => {
                 self.store.delete(old.sid()).await?;
-                String::from("{\"terminated\":true}")
+                Ok(String::from(TERMINATED_BODY))
             }
-            Lifecycle::Status => format!(
-                "{{\"sid\":\"{}\",\"mode\":\"{}\",\"exp\":{},\"v\":1}}",
-                old.sid(),
-                old.mode(),
-                old.expires_at()
-            ),
-        };
-        Ok(json_reply(200, self.seal(&opened, body.as_bytes(), 200)?))
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Lifecycle {
-    Rotate,
-    Terminate,
-    Status,
-}
-
-impl Lifecycle {
-    fn method(self) -> Method {
-        match self {
-            Lifecycle::Rotate | Lifecycle::Terminate => Method::Post,
-            Lifecycle::Status => Method::Get,
+            Lifecycle::Status => {
+                let exp = self
+                    .store
+                    .expires_at(old.sid(), old.expires_at(), now)
+                    .await?;
+                Ok(status_body(old.sid(), old.mode(), exp))
+            }
         }
     }
 }
@@ -467,7 +529,7 @@ impl NenServer {
         store_dispatch: Option<StoreDispatchFn<'_>>,
     ) -> Result<Self> {
         let o = options.unwrap_or_default();
-        let config = config_from(&o).or_js()?;
+        let config = policy_from(&o).map_err(config_error)?;
         // The JS-store dispatcher is built by nen.js from `store.adapter`; it is not public API.
         let dispatch = match store_dispatch {
             Some(f) => Some(
@@ -478,8 +540,8 @@ impl NenServer {
             ),
             None => None,
         };
-        let test = test_hooks(&o).or_js()?;
-        let store = store_from(o.store, config.window_ms, dispatch).or_js()?;
+        let test = test_hooks(&o).map_err(config_error)?;
+        let store = store_from(o.store, config.window_ms, dispatch).map_err(config_error)?;
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
@@ -506,6 +568,7 @@ impl NenServer {
     }
 
     /// Answers `POST /api/nen/handshake` off the JS thread: creates and stores a session.
+    /// Bodies over `maxHandshakeBytes` are refused (ISO-1008) before they are parsed.
     #[napi(ts_return_type = "Promise<NenReply>")]
     pub fn handshake<'e>(
         &self,
@@ -565,6 +628,15 @@ impl NenServer {
         self.inner.seal(opened, bytes, status_of(status)?).or_js()
     }
 
+    /// The sealed answer failing `opened` with `code` (`ISO-xxxx`; anything else is ISO-9000),
+    /// under the code's status: what a handler's failure after `open()` must be answered with,
+    /// never a plain error. HEAD requests get the `x-nen-response` header and an empty body.
+    #[napi]
+    pub fn seal_error(&self, opened: &OpenedRequest, code: String) -> Result<NenReply> {
+        let e = NenErr::from_code(&code).unwrap_or(NenErr::Internal);
+        self.inner.answer(opened, Err(e)).or_js()
+    }
+
     /// The `x-nen-response` header value answering a HEAD request.
     #[napi]
     pub fn seal_head(&self, opened: &OpenedRequest, status: Option<u32>) -> Result<String> {
@@ -578,9 +650,11 @@ impl NenServer {
     /// `streamPadding`.
     #[napi]
     pub fn stream(&self, opened: &OpenedRequest, pad_block: Option<u32>) -> Result<NenStream> {
-        let pad = pad_block
-            .map(|p| p as usize)
-            .unwrap_or(self.inner.config.pad_block);
+        let pad = self
+            .inner
+            .config
+            .pad_block(pad_block.map(u64::from))
+            .or_js()?;
         let (sealer, nonce) = self
             .inner
             .rng(|rng| opened.session.stream_sealer(&opened.binding, pad, rng))
@@ -589,7 +663,9 @@ impl NenServer {
     }
 
     /// Answers the authenticated `POST /api/nen/rotate`: a fresh key exchange bound to the old
-    /// session, which keeps working for `rotationGraceMs`.
+    /// session, which keeps working for `rotationGraceMs`. Always resolves to the reply to send:
+    /// a plain error before authentication, a sealed one after it (a failing inner handshake,
+    /// a second rotation of the same session: ISO-2004).
     #[napi(ts_return_type = "Promise<NenReply>")]
     pub fn rotate<'e>(
         &self,
@@ -599,7 +675,8 @@ impl NenServer {
         self.lifecycle(env, Lifecycle::Rotate, request)
     }
 
-    /// Answers the authenticated `POST /api/nen/terminate`: deletes the session everywhere.
+    /// Answers the authenticated `POST /api/nen/terminate`: deletes the session and its replay
+    /// records everywhere. Always resolves to the reply to send.
     #[napi(ts_return_type = "Promise<NenReply>")]
     pub fn terminate<'e>(
         &self,
@@ -609,7 +686,8 @@ impl NenServer {
         self.lifecycle(env, Lifecycle::Terminate, request)
     }
 
-    /// Answers the authenticated `GET /api/nen/status`.
+    /// Answers the authenticated `GET /api/nen/status`: the effective expiry (the end of the
+    /// rotation grace once rotated). Always resolves to the reply to send.
     #[napi(ts_return_type = "Promise<NenReply>")]
     pub fn status<'e>(
         &self,
@@ -652,8 +730,7 @@ impl NenServer {
         request: NenRequest,
     ) -> Result<PromiseRaw<'e, NenReply>> {
         let inner = self.inner.clone();
-        let parsed = parse(&request, inner.config.max_body);
-        env.spawn_future(async move { inner.lifecycle(action, parsed.or_js()?).await.or_js() })
+        env.spawn_future(async move { Ok(inner.lifecycle(action, request).await) })
     }
 }
 

@@ -12,9 +12,32 @@ async function connect(server, { mode = 'hybrid', pin } = {}) {
 }
 
 /** Signs a request; returns the signed handle and the request object the server takes. */
-function sign(session, method, url, json, timestampMs) {
-  const signed = session.sign(method, url, json === undefined ? null : JSON.stringify(json), timestampMs)
+function sign(session, method, url, json, timestampMs, idempotencyKey) {
+  const signed = session.sign(method, url, json === undefined ? null : JSON.stringify(json), timestampMs, idempotencyKey)
   return { signed, req: { method, url, headers: signed.headers, body: signed.body ?? undefined } }
+}
+
+/** Asserts a plain (unauthenticated) error reply: status, body code and the x-nen-error hint. */
+function plainReply(reply, code, status) {
+  const body = JSON.parse(reply.body)
+  if (body.error?.code !== code || reply.status !== status || reply.headers['x-nen-error'] !== code) {
+    throw new Error(`expected plain ${code} ${status}, got ${reply.status} ${reply.body} ${JSON.stringify(reply.headers)}`)
+  }
+}
+
+/** Asserts a sealed error reply for `signed`: the client opens it as an authenticated NenError. */
+function sealedReply(session, signed, reply, code, status) {
+  if (reply.status !== status) throw new Error(`expected status ${status}, got ${reply.status} ${reply.body}`)
+  if (reply.body.includes('ISO-') || reply.headers['x-nen-error'] !== undefined) throw new Error(`the code travelled in clear: ${reply.body}`)
+  let err
+  try {
+    session.open(signed, reply.status, reply.body)
+  } catch (e) {
+    err = e
+  }
+  if (!(err instanceof nen.NenError) || err.code !== code || err.authenticated !== true) {
+    throw new Error(`expected authenticated ${code}, got ${err ? `${err.code} authenticated=${err.authenticated}` : 'a body'}`)
+  }
 }
 
 /** A full exchange through `server`: open, let `handler` answer, seal, open on the client. */
@@ -45,4 +68,4 @@ async function rejectsWith(fn, code, status) {
   return err
 }
 
-module.exports = { nen, connect, sign, roundTrip, rejectsWith }
+module.exports = { nen, connect, sign, roundTrip, rejectsWith, plainReply, sealedReply }

@@ -26,6 +26,7 @@ struct Sessions {
 struct Entry {
     session: Arc<ServerSession>,
     expires_at: u64,
+    rotated: bool,
 }
 
 impl MemoryStore {
@@ -61,6 +62,7 @@ impl MemoryStore {
             Entry {
                 session: Arc::new(session),
                 expires_at,
+                rotated: false,
             },
         );
     }
@@ -102,11 +104,27 @@ impl MemoryStore {
         self.replay().forget_session(sid);
     }
 
-    /// Shortens a session's life (rotation grace).
-    pub fn expire_by(&self, sid: &SessionId, at_ms: u64) {
+    /// Marks a live session rotated and shortens its life to `at_ms` (the rotation grace),
+    /// once: the check and the mark are one critical section.
+    pub fn retire(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
         let mut s = self.sessions();
-        if let Some(e) = s.map.get_mut(sid) {
-            e.expires_at = e.expires_at.min(at_ms);
+        match s.map.get_mut(sid) {
+            Some(e) if e.expires_at <= now_ms => Err(Error::SessionExpired),
+            Some(e) if e.rotated => Err(Error::SessionAlreadyRotated),
+            Some(e) => {
+                e.rotated = true;
+                e.expires_at = e.expires_at.min(at_ms);
+                Ok(())
+            }
+            None => Err(Error::SessionExpired),
+        }
+    }
+
+    /// When a live session really ends.
+    pub fn expires_at(&self, sid: &SessionId, now_ms: u64) -> Result<u64, Error> {
+        match self.sessions().map.get(sid) {
+            Some(e) if e.expires_at > now_ms => Ok(e.expires_at),
+            _ => Err(Error::SessionExpired),
         }
     }
 

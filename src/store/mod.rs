@@ -72,10 +72,14 @@ impl Store {
         })
     }
 
-    pub async fn expire_by(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
-        remote!(self, r => r.expire_by(sid, at_ms, now_ms).await, memory m => {
-            m.expire_by(sid, at_ms);
-            Ok(())
-        })
+    /// Marks a session rotated and shortens its life to `at_ms`, once: a second rotation of
+    /// the same session is [`Error::SessionAlreadyRotated`].
+    pub async fn retire(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
+        remote!(self, r => r.retire(sid, at_ms, now_ms).await, memory m => m.retire(sid, at_ms, now_ms))
+    }
+
+    /// When the session really ends: `exp`, or the end of its rotation grace.
+    pub async fn expires_at(&self, sid: &SessionId, exp: u64, now_ms: u64) -> Result<u64, Error> {
+        remote!(self, r => r.expires_at(sid, exp, now_ms).await, memory m => m.expires_at(sid, now_ms))
     }
 }

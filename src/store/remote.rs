@@ -177,10 +177,18 @@ impl<B: Backend> RemoteStore<B> {
         self.bounded(self.backend.del(self.session_key(sid))).await
     }
 
-    pub async fn expire_by(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
+    pub async fn retire(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
         self.cache().remove(sid);
         let ttl = at_ms.saturating_sub(now_ms).max(1);
         self.bounded(self.backend.shorten(self.session_key(sid), ttl))
             .await
+    }
+}
+
+impl<B: Backend> RemoteStore<B> {
+    /// When the session really ends. The store keeps the shortened lifetime as the key's TTL
+    /// only, so this is the handshake expiry; see the store layout note.
+    pub async fn expires_at(&self, _sid: &SessionId, exp: u64, _now_ms: u64) -> Result<u64, Error> {
+        Ok(exp)
     }
 }

@@ -53,6 +53,7 @@ fn main() -> Result<(), nen_core::Error> {
         "POST",
         target,
         Some(plaintext.as_bytes()),
+        None,
         now_ms(),
         &mut client_rng,
     )?;
@@ -78,6 +79,7 @@ fn main() -> Result<(), nen_core::Error> {
         timestamp: header("x-nen-timestamp"),
         nonce: header("x-nen-nonce"),
         signature: header("x-nen-signature"),
+        idempotency_key: None,
         body: Some(body.as_bytes()),
     };
     let opened =
@@ -88,7 +90,9 @@ fn main() -> Result<(), nen_core::Error> {
     let reply = r#"{"status":"approved","id":"pay_123"}"#;
     let env = server.seal_response(&opened.binding, 201, reply.as_bytes(), &mut server_rng)?;
     println!("server → 201 {}", short(&env));
-    let got = client.open_response(&req, 201, env.as_bytes())?;
+    let got = client
+        .open_response(&req, 201, env.as_bytes())
+        .and_then(nen_core::response::Answer::into_body)?;
     println!("client reads: {}", String::from_utf8_lossy(&got));
     assert_eq!(got, reply.as_bytes());
     Ok(())

@@ -120,6 +120,10 @@ catalogue! {
     UnsupportedMode = 1007, 400, Server, "KEY_EXCHANGE_MODE_UNSUPPORTED",
         "Key-exchange mode is not supported by this server",
         "Use a mode the server enables ('hybrid' by default, 'mlkem768' for FIPS-only deployments).";
+    /// The handshake request is larger than the server accepts (`maxHandshakeBytes`).
+    HandshakeTooLarge = 1008, 413, Server, "HANDSHAKE_TOO_LARGE",
+        "Handshake request exceeds the maximum size",
+        "A handshake request is under 2 KB; send it with the Nen client, or raise maxHandshakeBytes.";
     /// The client has no session yet.
     SessionNotInitialized = 2001, 401, Client, "SESSION_NOT_INITIALIZED",
         "No Nen session: call handshake() first",
@@ -132,6 +136,10 @@ catalogue! {
     SessionHeaderMissing = 2003, 401, Server, "SESSION_HEADER_MISSING",
         "X-Nen-Session header is missing",
         "Send requests through the Nen client, which sets every X-Nen-* header.";
+    /// The session was already rotated; a session has at most one successor.
+    SessionAlreadyRotated = 2004, 409, Server, "SESSION_ALREADY_ROTATED",
+        "Session was already rotated",
+        "Use the session the first rotation returned, or handshake again.";
     /// The `X-Nen-Signature` header is missing.
     SignatureMissing = 3001, 401, Server, "SIGNATURE_MISSING",
         "X-Nen-Signature header is missing",
@@ -208,6 +216,18 @@ catalogue! {
     InvalidTarget = 6005, 400, Both, "INVALID_REQUEST_TARGET",
         "Request path or query is malformed",
         "Paths start with '/', and percent-escapes are '%' followed by two hex digits.";
+    /// `X-Nen-Idempotency-Key` is empty, too long or not visible ASCII.
+    IdempotencyKeyInvalid = 6006, 400, Both, "IDEMPOTENCY_KEY_INVALID",
+        "Idempotency key is malformed",
+        "Use 1 to 128 visible ASCII characters, for example a UUID.";
+    /// A Nen lifecycle endpoint was called with a method it does not take.
+    EndpointMethodNotAllowed = 6007, 405, Server, "ENDPOINT_METHOD_NOT_ALLOWED",
+        "This Nen endpoint does not accept this method",
+        "handshake, rotate and terminate take POST; status takes GET.";
+    /// A body was sent to a Nen lifecycle endpoint that takes none (terminate, status).
+    EndpointBodyNotAllowed = 6008, 400, Server, "ENDPOINT_BODY_NOT_ALLOWED",
+        "This Nen endpoint does not take a body",
+        "Send terminate and status without a body.";
     /// A stream response has no base nonce.
     StreamNonceMissing = 7001, 502, Client, "STREAM_NONCE_MISSING",
         "Stream response is missing its nonce",

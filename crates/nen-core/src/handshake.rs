@@ -130,7 +130,10 @@ pub struct ServerConfig<'a> {
     pub identity: Option<&'a ServerIdentity>,
 }
 
+// Strict shape: an unknown or repeated field is ISO-6001 (serde reports both), so a hop cannot
+// add fields an implementation might read and this one ignores.
 #[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RequestJson<'a> {
     v: Option<serde_json::Value>,
     #[serde(borrow)]
@@ -142,6 +145,7 @@ struct RequestJson<'a> {
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 struct ResponseJson<'a> {
     v: u8,
     #[serde(borrow)]

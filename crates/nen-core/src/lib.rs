@@ -18,7 +18,6 @@ extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
 
-pub mod canonical;
 pub mod crypto;
 pub mod error;
 pub mod handshake;
@@ -27,8 +26,10 @@ pub mod replay;
 pub mod request;
 pub mod response;
 pub mod rng;
+pub mod server;
 pub mod session;
 pub mod stream;
+pub mod target;
 pub mod types;
 pub mod wire;
 

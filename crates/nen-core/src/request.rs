@@ -1,21 +1,24 @@
 //! Request signing (client) and verification (server).
 //!
 //! ```text
-//! head = "nen/1 request\n" METHOD "\n" path "\n" query "\n" sid "\n" ts "\n" B64(nonce) "\n"
+//! head = "nen/1 request\n" METHOD "\n" target "\n" sid "\n" ts "\n" B64(nonce) "\n" idem "\n"
 //! body = "-"                                  no body
 //!      | "ct " len " " B64(tag)               len = ciphertext length without the tag
 //! X-Nen-Signature = B64(HMAC-SHA256(k_mac, head ‖ body))
 //! request body    = {"ct": B64(ChaCha20-Poly1305(k_c2s, nonce, ad = head, JSON))}
 //! ```
-//! The MAC covers the method, the canonical target, the session, the time, the nonce and the
-//! body's presence, length and tag; the body's AEAD binds the same head, so a ciphertext cannot
-//! be moved to another request nor a body added or stripped.
+//! `target` is the origin-form target exactly as sent ([`crate::target`]); `idem` is the
+//! `X-Nen-Idempotency-Key` value, empty when the request has none. The MAC covers the method,
+//! the target, the session, the time, the nonce, the idempotency key and the body's presence,
+//! length and tag; the body's AEAD binds the same head, so a ciphertext cannot be moved to
+//! another request nor a body added or stripped, and a hop cannot add, drop or change the key
+//! that licenses a retry.
 
-use crate::canonical::{canonical_target, Target};
 use crate::crypto::{aead_open, aead_seal, Nonce, MAC_LEN};
 use crate::error::Error;
 use crate::rng::{draw, Rng};
 use crate::session::{ClientSession, ServerSession};
+use crate::target::{check_target, Target};
 use crate::types::{check_version, parse_timestamp, Method, SessionId};
 use crate::wire::{
     b64, nonce_from_b64, parse_request_envelope, request_envelope, unb64_array, Sealed,
@@ -33,6 +36,24 @@ pub const HEADER_TIMESTAMP: &str = "x-nen-timestamp";
 pub const HEADER_NONCE: &str = "x-nen-nonce";
 /// `X-Nen-Signature`.
 pub const HEADER_SIGNATURE: &str = "x-nen-signature";
+/// `X-Nen-Idempotency-Key`: signed, so a hop cannot forge the licence to retry a request.
+pub const HEADER_IDEMPOTENCY_KEY: &str = "x-nen-idempotency-key";
+
+/// Longest idempotency key, in bytes.
+pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 128;
+
+/// An idempotency key is 1 to [`MAX_IDEMPOTENCY_KEY_LEN`] visible ASCII bytes
+/// (`0x21..=0x7E`); anything else is [`Error::IdempotencyKeyInvalid`].
+pub fn check_idempotency_key(key: &str) -> Result<&str, Error> {
+    let b = key.as_bytes();
+    if b.is_empty()
+        || b.len() > MAX_IDEMPOTENCY_KEY_LEN
+        || !b.iter().all(|c| (0x21..=0x7e).contains(c))
+    {
+        return Err(Error::IdempotencyKeyInvalid);
+    }
+    Ok(key)
+}
 
 /// What a response must be bound to: the request's session and nonce.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,20 +73,34 @@ impl ResponseBinding {
     }
 }
 
-fn head(method: Method, target: &Target, sid: &SessionId, ts: u64, nonce: &Nonce) -> Vec<u8> {
-    let mut s = String::with_capacity(64 + target.path.len() + target.query.len());
-    // Writing to a String cannot fail.
-    let _ = write!(
-        s,
-        "nen/1 request\n{}\n{}\n{}\n{}\n{}\n{}\n",
-        method.as_str(),
-        target.path,
-        target.query,
-        sid,
-        ts,
-        b64(nonce.as_bytes())
-    );
-    s.into_bytes()
+/// What the head is built from; every field already checked.
+struct Head<'a> {
+    method: Method,
+    target: Target<'a>,
+    sid: &'a SessionId,
+    ts: u64,
+    nonce: &'a Nonce,
+    idempotency_key: Option<&'a str>,
+}
+
+impl Head<'_> {
+    fn bytes(&self) -> Vec<u8> {
+        let target = self.target.as_str();
+        let idem = self.idempotency_key.unwrap_or("");
+        let mut s = String::with_capacity(96 + target.len() + idem.len());
+        // Writing to a String cannot fail.
+        let _ = write!(
+            s,
+            "nen/1 request\n{}\n{}\n{}\n{}\n{}\n{}\n",
+            self.method.as_str(),
+            target,
+            self.sid,
+            self.ts,
+            b64(self.nonce.as_bytes()),
+            idem
+        );
+        s.into_bytes()
+    }
 }
 
 fn body_descriptor(body: Option<&Sealed>) -> String {
@@ -89,17 +124,20 @@ pub struct SignedRequest {
 }
 
 impl ClientSession {
-    /// Signs (and, with a body, encrypts) a request. `target` is `path[?query]`; `body` is the
-    /// JSON plaintext.
+    /// Signs (and, with a body, encrypts) a request. `target` is the origin-form `path[?query]`
+    /// exactly as the HTTP stack will send it (PROTOCOL.md §5.1); `body` is the JSON plaintext;
+    /// `idempotency_key`, when given, is signed and sent as `X-Nen-Idempotency-Key`.
     pub fn sign_request(
         &self,
         method: &str,
         target: &str,
         body: Option<&[u8]>,
+        idempotency_key: Option<&str>,
         now_ms: u64,
         rng: &mut impl Rng,
     ) -> Result<SignedRequest, Error> {
         let method = Method::parse(method)?;
+        let idempotency_key = idempotency_key.map(check_idempotency_key).transpose()?;
         let body = body.filter(|b| !b.is_empty());
         if body.is_some() && !method.allows_body() {
             return Err(Error::BodyNotAllowed);
@@ -107,10 +145,18 @@ impl ClientSession {
         if let Some(b) = body {
             check_json(b)?;
         }
-        let target = canonical_target(target)?;
+        let target = check_target(target)?;
         let s = &self.0;
         let nonce = Nonce::from_bytes(draw(rng)?);
-        let head = head(method, &target, &s.sid, now_ms, &nonce);
+        let head = Head {
+            method,
+            target,
+            sid: &s.sid,
+            ts: now_ms,
+            nonce: &nonce,
+            idempotency_key,
+        }
+        .bytes();
         let sealed = match body {
             Some(plain) => {
                 let mut ct = plain.to_vec();
@@ -124,14 +170,18 @@ impl ClientSession {
             .mac
             .0
             .mac(&[&head, body_descriptor(sealed.as_ref()).as_bytes()]);
+        let mut headers = alloc::vec![
+            (HEADER_VERSION, String::from("1")),
+            (HEADER_SESSION, s.sid.to_hex()),
+            (HEADER_TIMESTAMP, format!("{now_ms}")),
+            (HEADER_NONCE, b64(nonce.as_bytes())),
+            (HEADER_SIGNATURE, b64(&sig)),
+        ];
+        if let Some(k) = idempotency_key {
+            headers.push((HEADER_IDEMPOTENCY_KEY, String::from(k)));
+        }
         Ok(SignedRequest {
-            headers: alloc::vec![
-                (HEADER_VERSION, String::from("1")),
-                (HEADER_SESSION, s.sid.to_hex()),
-                (HEADER_TIMESTAMP, format!("{now_ms}")),
-                (HEADER_NONCE, b64(nonce.as_bytes())),
-                (HEADER_SIGNATURE, b64(&sig)),
-            ],
+            headers,
             body: sealed.as_ref().map(request_envelope),
             binding: ResponseBinding { sid: s.sid, nonce },
             method,
@@ -143,9 +193,9 @@ impl ClientSession {
 /// (`None` when absent) and the raw body.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct RequestParts<'a> {
-    /// HTTP method.
+    /// HTTP method, exactly as received (upper case).
     pub method: &'a str,
-    /// `path[?query]` as received.
+    /// The origin-form `path[?query]` exactly as received: the bytes the router dispatches on.
     pub target: &'a str,
     /// `X-Nen-Version`.
     pub version: Option<&'a str>,
@@ -157,6 +207,8 @@ pub struct RequestParts<'a> {
     pub nonce: Option<&'a str>,
     /// `X-Nen-Signature`.
     pub signature: Option<&'a str>,
+    /// `X-Nen-Idempotency-Key`.
+    pub idempotency_key: Option<&'a str>,
     /// Raw body; empty means none.
     pub body: Option<&'a [u8]>,
 }
@@ -166,7 +218,8 @@ pub struct RequestParts<'a> {
 pub struct ParsedRequest {
     sid: SessionId,
     method: Method,
-    target: Target,
+    target: String,
+    idempotency_key: Option<String>,
     timestamp: u64,
     nonce: Nonce,
     signature: [u8; MAC_LEN],
@@ -193,6 +246,10 @@ pub fn parse_request(parts: &RequestParts<'_>, max_body: usize) -> Result<Parsed
     let signature = parts.signature.ok_or(Error::SignatureMissing)?;
     let nonce = parts.nonce.ok_or(Error::NonceMissing)?;
     let timestamp = parse_timestamp(parts.timestamp.ok_or(Error::TimestampMissing)?)?;
+    let idempotency_key = parts
+        .idempotency_key
+        .map(|k| check_idempotency_key(k.trim()).map(String::from))
+        .transpose()?;
     let signature = unb64_array::<MAC_LEN>(signature.trim())?;
     let nonce = nonce_from_b64(nonce.trim())?;
     let sid = SessionId::parse(sid.trim())?;
@@ -205,7 +262,8 @@ pub fn parse_request(parts: &RequestParts<'_>, max_body: usize) -> Result<Parsed
     Ok(ParsedRequest {
         sid,
         method,
-        target: canonical_target(parts.target)?,
+        target: String::from(check_target(parts.target)?.as_str()),
+        idempotency_key,
         timestamp,
         nonce,
         signature,
@@ -223,6 +281,9 @@ pub struct OpenedRequest {
     pub timestamp: u64,
     /// The decrypted JSON body, if any.
     pub body: Option<Vec<u8>>,
+    /// The verified `X-Nen-Idempotency-Key`, if the request carried one. Trust only this one:
+    /// a plain `Idempotency-Key` header is outside the MAC and any hop may have set it.
+    pub idempotency_key: Option<String>,
     /// What the response must be bound to (session and nonce, the replay key).
     pub binding: ResponseBinding,
 }
@@ -239,7 +300,15 @@ impl ServerSession {
         if req.sid != s.sid {
             return Err(Error::SessionExpired);
         }
-        let head = head(req.method, &req.target, &req.sid, req.timestamp, &req.nonce);
+        let head = Head {
+            method: req.method,
+            target: check_target(&req.target)?,
+            sid: &req.sid,
+            ts: req.timestamp,
+            nonce: &req.nonce,
+            idempotency_key: req.idempotency_key.as_deref(),
+        }
+        .bytes();
         let desc = body_descriptor(req.body.as_ref());
         if !s
             .keys
@@ -264,6 +333,7 @@ impl ServerSession {
             method: req.method,
             timestamp: req.timestamp,
             body,
+            idempotency_key: req.idempotency_key,
             binding: ResponseBinding {
                 sid: s.sid,
                 nonce: req.nonce,

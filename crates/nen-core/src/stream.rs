@@ -264,7 +264,9 @@ pub struct SseFrame {
 }
 
 /// An incremental SSE parser (WHATWG HTML §9.2.6, the subset Nen emits): feed bytes as they
-/// arrive, get complete frames out. Bounded: a line longer than `max_line` is an error.
+/// arrive, get complete frames out. Bounded: a line longer than `max_line`, or a frame whose
+/// `data` lines add up to more than `max_line`, is [`Error::StreamChunkInvalid`]. Comment lines
+/// (`:` keep-alives), `id:` and `retry:` are ignored; a frame without `data` is no frame.
 #[derive(Debug, Default)]
 pub struct SseParser {
     line: Vec<u8>,
@@ -314,6 +316,10 @@ impl SseParser {
         let value = value.strip_prefix(' ').unwrap_or(value);
         match field {
             "data" => {
+                // Bounded per frame, not only per line: many short data lines are one frame.
+                if self.frame.data.len() + value.len() + 1 > self.max_line {
+                    return Err(Error::StreamChunkInvalid);
+                }
                 if self.has_data {
                     self.frame.data.push('\n');
                 }

@@ -129,15 +129,18 @@ pub enum Method {
 }
 
 impl Method {
-    /// Parses a method name, case-insensitively (HTTP stacks differ in what they hand over).
+    /// Parses a method name exactly as it crossed the wire: upper case only. HTTP methods are
+    /// case-sensitive (RFC 9110 §9.1) and a router may treat `get` as another method than
+    /// `GET`, so a hop must not be able to re-spell one; anything else is
+    /// [`Error::MethodNotSupported`].
     pub fn parse(s: &str) -> Result<Method, Error> {
-        Ok(match s.len() {
-            3 if s.eq_ignore_ascii_case("GET") => Method::Get,
-            3 if s.eq_ignore_ascii_case("PUT") => Method::Put,
-            4 if s.eq_ignore_ascii_case("HEAD") => Method::Head,
-            4 if s.eq_ignore_ascii_case("POST") => Method::Post,
-            5 if s.eq_ignore_ascii_case("PATCH") => Method::Patch,
-            6 if s.eq_ignore_ascii_case("DELETE") => Method::Delete,
+        Ok(match s {
+            "GET" => Method::Get,
+            "PUT" => Method::Put,
+            "HEAD" => Method::Head,
+            "POST" => Method::Post,
+            "PATCH" => Method::Patch,
+            "DELETE" => Method::Delete,
             _ => return Err(Error::MethodNotSupported),
         })
     }
@@ -158,9 +161,15 @@ impl Method {
     }
 }
 
-/// Parses `X-Nen-Timestamp`: decimal Unix milliseconds, digits only, at most 16 of them.
+/// Parses `X-Nen-Timestamp`: decimal Unix milliseconds, digits only, at most 16 of them, and no
+/// leading zero (so each time has one spelling and the MAC covers the header's own bytes).
 pub fn parse_timestamp(s: &str) -> Result<u64, Error> {
-    if s.is_empty() || s.len() > 16 || !s.bytes().all(|c| c.is_ascii_digit()) {
+    let b = s.as_bytes();
+    if b.is_empty()
+        || b.len() > 16
+        || !b.iter().all(u8::is_ascii_digit)
+        || (b.len() > 1 && b[0] == b'0')
+    {
         return Err(Error::TimestampMissing);
     }
     s.parse().map_err(|_| Error::TimestampMissing)

@@ -232,39 +232,61 @@ fn handshake_vectors() {
     }
 }
 
+/// How a vector's request is answered.
+#[derive(Clone, Copy)]
+enum Reply {
+    /// The handler's JSON under this status.
+    Body(u16),
+    /// A failure after authentication, sealed with its code.
+    Failed(nen_core::Error),
+}
+
 #[test]
 fn request_vectors() {
+    use nen_core::response::Answer;
+    use nen_core::Error;
     let mut run = Run::new();
     let (client, server, hs) = run.handshake(Mode::Hybrid, None);
-    let cases: [(&str, &str, Option<&str>, u16); 7] = [
-        ("GET", "/api/items?limit=10&sort=name", None, 200),
-        ("HEAD", "/api/items/42", None, 200),
-        (
-            "POST",
-            "/api/items",
-            Some(r#"{"name":"widget","qty":3}"#),
-            201,
-        ),
-        (
-            "PUT",
-            "/api/items/42",
-            Some(r#"{"name":"widget","qty":4}"#),
-            200,
-        ),
-        ("PATCH", "/api/items/42", Some(r#"{"qty":5}"#), 200),
-        ("DELETE", "/api/items/42", None, 200),
-        (
-            "DELETE",
-            "/api/items?older_than=30d",
-            Some(r#"{"confirm":true}"#),
-            200,
-        ),
+    // Fifteen exchanges: the client draws 96 + 15 × 12 = 276 bytes and the server 80 + 15 × 12 =
+    // 260, so both generators pass their first 256-byte refill (PROTOCOL.md §10).
+    /// Method, target, body, idempotency key, answer.
+    type Case = (
+        &'static str,
+        &'static str,
+        Option<&'static str>,
+        Option<&'static str>,
+        Reply,
+    );
+    #[rustfmt::skip]
+    let cases: [Case; 15] = [
+        ("GET", "/api/items?limit=10&sort=name", None, None, Reply::Body(200)),
+        ("HEAD", "/api/items/42", None, None, Reply::Body(200)),
+        ("POST", "/api/items", Some(r#"{"name":"widget","qty":3}"#), None, Reply::Body(201)),
+        ("PUT", "/api/items/42", Some(r#"{"name":"widget","qty":4}"#), None, Reply::Body(200)),
+        ("PATCH", "/api/items/42", Some(r#"{"qty":5}"#), None, Reply::Body(200)),
+        ("DELETE", "/api/items/42", None, None, Reply::Body(200)),
+        ("DELETE", "/api/items?older_than=30d", Some(r#"{"confirm":true}"#), None, Reply::Body(200)),
+        ("POST", "/api/payments", Some(r#"{"eur":25}"#), Some("5f0c1d2e-pay-0001"), Reply::Body(201)),
+        ("GET", "/api/search?next=https://example.com/a%2Fb&q=a+b&q=c%20d&empty=&flag", None, None, Reply::Body(200)),
+        ("GET", "/api/items/caf%C3%A9?tag=%E2%9C%93&x=%27", None, None, Reply::Body(200)),
+        ("PUT", "/api/items/404", Some(r#"{"qty":1}"#), None, Reply::Body(404)),
+        ("POST", "/api/items", Some(r#"{"name":"boom"}"#), None, Reply::Failed(Error::Internal)),
+        ("HEAD", "/api/items/43", None, None, Reply::Failed(Error::Internal)),
+        ("PATCH", "/api/items/42", Some("{}"), None, Reply::Body(200)),
+        ("GET", "/api/items/42/tags?sort=&page=2", None, None, Reply::Body(200)),
     ];
     let mut out = Vec::new();
-    for (i, (method, target, body, status)) in cases.into_iter().enumerate() {
+    for (i, (method, target, body, idem, answer)) in cases.into_iter().enumerate() {
         let now = NOW + 1000 * (i as u64 + 1);
         let req = client
-            .sign_request(method, target, body.map(str::as_bytes), now, &mut run.crng)
+            .sign_request(
+                method,
+                target,
+                body.map(str::as_bytes),
+                idem,
+                now,
+                &mut run.crng,
+            )
             .unwrap();
         let opened = server
             .open_request(
@@ -274,35 +296,73 @@ fn request_vectors() {
             )
             .unwrap();
         assert_eq!(opened.body.as_deref(), body.map(str::as_bytes));
+        assert_eq!(opened.idempotency_key.as_deref(), idem);
         let reply = format!(r#"{{"ok":true,"case":{i}}}"#);
         let mut v = json!({
             "method": method, "target": target, "now_ms": now,
-            "plaintext_body": body, "headers": headers_json(&req), "body": req.body,
-            "status": status,
+            "plaintext_body": body, "idempotency_key": idem, "headers": headers_json(&req), "body": req.body,
         });
-        if method == "HEAD" {
-            let h = server
-                .seal_head(&opened.binding, status, &mut run.srng)
-                .unwrap();
-            client.open_head(&req, status, Some(&h)).unwrap();
-            v["response_headers"] = json!({ "x-nen-response": h });
-        } else {
-            let env = server
-                .seal_response(&opened.binding, status, reply.as_bytes(), &mut run.srng)
-                .unwrap();
-            assert_eq!(
-                client.open_response(&req, status, env.as_bytes()).unwrap(),
-                reply.as_bytes()
-            );
-            v["plaintext_response"] = json!(reply);
-            v["response_body"] = json!(env);
+        match (method, answer) {
+            ("HEAD", Reply::Body(status)) => {
+                let h = server
+                    .seal_head(&opened.binding, status, &mut run.srng)
+                    .unwrap();
+                assert_eq!(
+                    client.open_head(&req, status, Some(&h)),
+                    Ok(Answer::Body(Vec::new()))
+                );
+                v["status"] = json!(status);
+                v["response_headers"] = json!({ "x-nen-response": h });
+            }
+            ("HEAD", Reply::Failed(e)) => {
+                let (status, h) = server
+                    .seal_head_error(&opened.binding, e, &mut run.srng)
+                    .unwrap();
+                assert_eq!(
+                    client.open_head(&req, status, Some(&h)),
+                    Ok(Answer::Failed(e))
+                );
+                v["status"] = json!(status);
+                v["error_code"] = json!(e.code());
+                v["plaintext_response"] = json!(e.wire_body());
+                v["response_headers"] = json!({ "x-nen-response": h });
+            }
+            (_, Reply::Body(status)) => {
+                let env = server
+                    .seal_response(&opened.binding, status, reply.as_bytes(), &mut run.srng)
+                    .unwrap();
+                assert_eq!(
+                    client.open_response(&req, status, env.as_bytes()),
+                    Ok(Answer::Body(reply.clone().into_bytes()))
+                );
+                v["status"] = json!(status);
+                v["plaintext_response"] = json!(reply);
+                v["response_body"] = json!(env);
+            }
+            (_, Reply::Failed(e)) => {
+                let (status, env) = server
+                    .seal_error(&opened.binding, e, &mut run.srng)
+                    .unwrap();
+                assert_eq!(
+                    client.open_response(&req, status, env.as_bytes()),
+                    Ok(Answer::Failed(e))
+                );
+                v["status"] = json!(status);
+                v["error_code"] = json!(e.code());
+                v["plaintext_response"] = json!(e.wire_body());
+                v["response_body"] = json!(env);
+            }
         }
+        v["answer"] = json!(match answer {
+            Reply::Body(_) => "body",
+            Reply::Failed(_) => "error",
+        });
         out.push(v);
     }
     check_generated(
         "docs/vectors/requests.json",
         &vectors_doc(
-            "One request and its response for every method, in one hybrid session (the handshake comes first and consumes the RNGs first).",
+            "Requests and their responses in one hybrid session: every method, a signed idempotency key, targets kept byte for byte (://, %2F, +, %20, an empty value, a bare key, non-ASCII escapes, ' as fetch escapes it in a query), a handler's own 404, and failures after authentication sealed as errors (answer \"error\", also on HEAD). The handshake comes first and consumes the RNGs first; the 15 exchanges take both generators past their first 256-byte refill.",
             json!({ "handshake": hs, "window_ms": WINDOW, "exchanges": out }),
         ),
     );
@@ -319,6 +379,7 @@ fn stream_vector() {
             "POST",
             "/api/chat",
             Some(body.as_bytes()),
+            None,
             now,
             &mut run.crng,
         )
@@ -374,6 +435,7 @@ fn rotation_vector() {
             "POST",
             "/api/nen/rotate",
             Some(inner.as_bytes()),
+            None,
             now,
             &mut run.crng,
         )
@@ -402,7 +464,10 @@ fn rotation_vector() {
     let env = server
         .seal_response(&opened.binding, 200, inner_resp.as_bytes(), &mut run.srng)
         .unwrap();
-    let plain = client.open_response(&req, 200, env.as_bytes()).unwrap();
+    let plain = client
+        .open_response(&req, 200, env.as_bytes())
+        .and_then(nen_core::response::Answer::into_body)
+        .unwrap();
     let new_client = rot.finish(&plain, None).unwrap();
     assert_ne!(new_client.sid(), client.sid());
     // A rotation response replayed as a fresh handshake does not verify: it is bound to the old sid.
@@ -415,6 +480,8 @@ fn rotation_vector() {
             "A rotation: a fresh key exchange sealed inside an authenticated POST /api/nen/rotate of the old session; the new transcript binds the old sid.",
             json!({
                 "handshake": hs, "now_ms": now, "grace_ms": 10_000,
+                "method": "POST", "target": "/api/nen/rotate", "status": 200,
+                "draw_order": "after the handshake: client 64-byte ML-KEM seed d‖z, 32-byte X25519 scalar (the rotation's ClientHandshake), then the 12-byte request nonce; server 32-byte m, 32-byte X25519 scalar, 16-byte new sid (the rotation's handshake), then the 12-byte response nonce n",
                 "inner_request_body": inner, "headers": headers_json(&req), "body": req.body,
                 "inner_response_body": inner_resp, "response_body": env,
                 "new_sid": new_client.sid().to_hex(),

@@ -23,15 +23,19 @@
 use crate::error::JsResult;
 use crate::rng::{monotonic_now_ms, with_rng};
 use js_sys::{Array, Object, Reflect, Uint8Array};
-use nen_core::canonical::target_of_url;
-use nen_core::crypto::{AeadKey, MlDsaSeed};
-use nen_core::handshake::{server_handshake, ServerConfig, ServerIdentity};
+use nen_core::crypto::AeadKey;
+use nen_core::handshake::server_handshake;
 use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBinding};
+use nen_core::response::HEADER_RESPONSE;
 use nen_core::rng::ChaChaRng;
+use nen_core::server::{
+    status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TERMINATED_BODY,
+};
 use nen_core::session::{unwrap, wrap};
 use nen_core::stream::{StreamSealer as CoreSealer, HEADER_STREAM_NONCE};
+use nen_core::target::target_of_url;
 use nen_core::wire::{b64, hex, unb64, unb64_array};
-use nen_core::{Error, Method, Mode, ServerSession, DEFAULT_WINDOW_MS};
+use nen_core::{Error, Method, ServerSession};
 use std::cell::{Cell, RefCell};
 use wasm_bindgen::prelude::*;
 
@@ -47,8 +51,10 @@ export interface ServerEngineConfig {
   windowMs?: number;
   /** How long a rotated-away session keeps working, ms. Default 10 000. */
   rotationGraceMs?: number;
-  /** Largest request body, bytes (larger: ISO-4005). Default 1 048 576. */
+  /** Largest request body, bytes (larger: ISO-4005). Default 1 048 576; at least 4 096. */
   maxBodyBytes?: number;
+  /** Largest handshake request, bytes (larger: ISO-1008), checked before parsing. Default 65 536. */
+  maxHandshakeBytes?: number;
   /** Default stream chunk padding block, bytes; 0 = none. Default 0. */
   streamPadding?: number;
   /** The ML-DSA-65 identity: base64 32-byte seed. */
@@ -66,8 +72,9 @@ export interface ServerEngineConfig {
 
 /** An incoming request; `headers` holds the lower-case `x-nen-*` names (others are ignored). */
 export interface ServerEngineRequest {
+  /** The method exactly as received. */
   method: string;
-  /** Absolute URL or `path?query`. */
+  /** The target exactly as received (`path?query`), or an absolute URL starting with a scheme. */
   url: string;
   headers: Record<string, string | undefined>;
   /** The `{"ct"}` envelope; absent or empty for none. */
@@ -87,7 +94,14 @@ export interface ServerEngineHandshake {
   expiresAt: number;
 }
 
-/** A rotation: store `newWrapped` for `ttlMs`, shorten the old entry to `graceMs`, answer with `response`. */
+/** A reply ready to send. */
+export interface ServerEngineReply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A rotation: retire the old entry for `graceMs`, store `newWrapped` for `ttlMs`, answer with `response`. */
 export interface ServerEngineRotation {
   /** The new handshake answer, sealed for the rotate request (status 200). */
   response: string;
@@ -122,6 +136,8 @@ pub struct EngineInit {
     pub rotation_grace_ms: Option<f64>,
     /// `maxBodyBytes`.
     pub max_body_bytes: Option<f64>,
+    /// `maxHandshakeBytes`.
+    pub max_handshake_bytes: Option<f64>,
     /// `streamPadding`.
     pub stream_padding: Option<f64>,
     /// `identitySecretKey`.
@@ -146,13 +162,7 @@ struct TestHooks {
 /// The server: handshakes, request verification, sealing, rotation, over a JS-held store.
 #[wasm_bindgen]
 pub struct ServerEngine {
-    modes: Vec<Mode>,
-    ttl_ms: u64,
-    window_ms: u64,
-    grace_ms: u64,
-    max_body: usize,
-    pad_block: usize,
-    identity: Option<ServerIdentity>,
+    policy: ServerPolicy,
     wrapping_key: AeadKey,
     test: Option<TestHooks>,
 }
@@ -160,9 +170,7 @@ pub struct ServerEngine {
 impl core::fmt::Debug for ServerEngine {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("ServerEngine")
-            .field("modes", &self.modes)
-            .field("ttl_ms", &self.ttl_ms)
-            .field("window_ms", &self.window_ms)
+            .field("policy", &self.policy)
             .finish_non_exhaustive()
     }
 }
@@ -187,6 +195,7 @@ pub struct Opened {
     method: Method,
     timestamp: u64,
     body: Option<Vec<u8>>,
+    idempotency_key: Option<String>,
     replay_ttl_ms: u64,
 }
 
@@ -241,18 +250,23 @@ pub struct RequestInput {
     pub nonce: Option<String>,
     /// `x-nen-signature`.
     pub signature: Option<String>,
+    /// `x-nen-idempotency-key`.
+    pub idempotency_key: Option<String>,
     /// Raw body.
     pub body: Option<Vec<u8>>,
 }
 
-/// A u32 option as the native addon takes it; anything else is ISO-9001.
-fn u32_option(v: Option<f64>) -> Result<Option<u64>, Error> {
+/// A u32 option as the native addon takes it; anything else is ISO-9001 naming `option`.
+fn u32_option(v: Option<f64>, option: &'static str) -> Result<Option<u64>, ConfigError> {
     match v {
         None => Ok(None),
         Some(x) if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x <= f64::from(u32::MAX) => {
             Ok(Some(x as u64))
         }
-        Some(_) => Err(Error::InvalidConfiguration),
+        Some(_) => Err(ConfigError {
+            option,
+            must: "must be an integer from 0 to 4294967295",
+        }),
     }
 }
 
@@ -265,52 +279,48 @@ fn status_of(status: Option<f64>) -> Result<u16, Error> {
     }
 }
 
+fn bad(option: &'static str, must: &'static str) -> ConfigError {
+    ConfigError { option, must }
+}
+
 impl ServerEngine {
-    /// Builds the engine from plain values; ISO-9001 for anything invalid.
-    pub fn from_init(init: &EngineInit) -> Result<Self, Error> {
-        let bad = |_| Error::InvalidConfiguration;
-        let modes = match &init.modes {
-            None => vec![Mode::Hybrid, Mode::MlKem768],
-            Some(m) if m.is_empty() => return Err(Error::InvalidConfiguration),
-            Some(m) => m
-                .iter()
-                .map(|s| Mode::parse(s).map_err(bad))
-                .collect::<Result<_, _>>()?,
-        };
-        let identity = match &init.identity_secret_key {
-            None => None,
-            Some(k) => {
-                let seed = unb64_array::<32>(k.trim()).map_err(bad)?;
-                Some(ServerIdentity::from_seed(&MlDsaSeed::from_bytes(seed)))
-            }
-        };
-        let wrapping = init
-            .wrapping_key
-            .as_deref()
-            .ok_or(Error::InvalidConfiguration)?;
-        let wrapping_key = AeadKey::from_bytes(unb64_array::<32>(wrapping.trim()).map_err(bad)?);
+    /// Builds the engine from plain values; ISO-9001 naming the option at fault.
+    pub fn from_init(init: &EngineInit) -> Result<Self, ConfigError> {
+        let policy = ServerPolicy::new(&ServerOptions {
+            modes: init.modes.clone(),
+            session_ttl_ms: u32_option(init.session_ttl_ms, "sessionTtlMs")?,
+            window_ms: u32_option(init.window_ms, "windowMs")?,
+            rotation_grace_ms: u32_option(init.rotation_grace_ms, "rotationGraceMs")?,
+            max_body_bytes: u32_option(init.max_body_bytes, "maxBodyBytes")?,
+            max_handshake_bytes: u32_option(init.max_handshake_bytes, "maxHandshakeBytes")?,
+            stream_padding: u32_option(init.stream_padding, "streamPadding")?,
+            identity_secret_key: init.identity_secret_key.clone(),
+        })?;
+        let wrapping = init.wrapping_key.as_deref().ok_or(bad(
+            "wrappingKey",
+            "is required: a base64 32-byte key (or NEN_WRAPPING_KEY)",
+        ))?;
+        let wrapping_key = AeadKey::from_bytes(
+            unb64_array::<32>(wrapping.trim())
+                .map_err(|_| bad("wrappingKey", "must be a base64 32-byte key"))?,
+        );
         let test = match (&init.test_rng_seed, init.test_now_ms) {
             (None, None) => None,
-            (None, Some(_)) => return Err(Error::InvalidConfiguration),
+            (None, Some(_)) => return Err(bad("testNowMs", "needs testRngSeed")),
             (Some(seed), now) => Some(TestHooks {
                 rng: RefCell::new(ChaChaRng::from_seed(
-                    unb64_array::<32>(seed.trim()).map_err(bad)?,
+                    unb64_array::<32>(seed.trim())
+                        .map_err(|_| bad("testRngSeed", "must be a base64 32-byte seed"))?,
                 )),
                 now_ms: Cell::new(match now {
                     None => monotonic_now_ms(),
                     Some(t) if t.is_finite() && t >= 0.0 => t as u64,
-                    Some(_) => return Err(Error::InvalidConfiguration),
+                    Some(_) => return Err(bad("testNowMs", "must be a time in Unix ms")),
                 }),
             }),
         };
         Ok(Self {
-            modes,
-            ttl_ms: u32_option(init.session_ttl_ms)?.unwrap_or(3_600_000),
-            window_ms: u32_option(init.window_ms)?.unwrap_or(DEFAULT_WINDOW_MS),
-            grace_ms: u32_option(init.rotation_grace_ms)?.unwrap_or(10_000),
-            max_body: u32_option(init.max_body_bytes)?.unwrap_or(1 << 20) as usize,
-            pad_block: u32_option(init.stream_padding)?.unwrap_or(0) as usize,
-            identity,
+            policy,
             wrapping_key,
             test,
         })
@@ -340,15 +350,7 @@ impl ServerEngine {
 
     /// The identity's public key, base64.
     pub fn identity_public_key_b64(&self) -> Option<String> {
-        self.identity.as_ref().map(|i| b64(i.public_key()))
-    }
-
-    fn server_config(&self) -> ServerConfig<'_> {
-        ServerConfig {
-            modes: &self.modes,
-            ttl_ms: self.ttl_ms,
-            identity: self.identity.as_ref(),
-        }
+        self.policy.identity.as_ref().map(|i| b64(i.public_key()))
     }
 
     fn established(
@@ -370,8 +372,9 @@ impl ServerEngine {
 
     /// `handshake` at a given time.
     pub fn handshake_at(&self, body: &[u8], now: u64) -> Result<Established, Error> {
-        let (session, response) =
-            self.rng(|rng| server_handshake(body, &self.server_config(), None, now, rng))?;
+        self.policy.check_handshake_size(body.len())?;
+        let (session, response) = self
+            .rng(|rng| server_handshake(body, &self.policy.handshake_config(), None, now, rng))?;
         self.established(&session, response, now)
     }
 
@@ -386,9 +389,10 @@ impl ServerEngine {
                 timestamp: input.timestamp.as_deref(),
                 nonce: input.nonce.as_deref(),
                 signature: input.signature.as_deref(),
+                idempotency_key: input.idempotency_key.as_deref(),
                 body: input.body.as_deref(),
             },
-            self.max_body,
+            self.policy.max_body,
         )?;
         Ok(Parsed {
             sid: req.sid().to_hex(),
@@ -409,12 +413,12 @@ impl ServerEngine {
             return Err(Error::SessionExpired);
         }
         let req = parsed.req.take().ok_or(Error::Internal)?;
-        let opened = session.open_request(req, now, self.window_ms)?;
+        let opened = session.open_request(req, now, self.policy.window_ms)?;
         // As `RemoteStore::record_nonce`: until the request can no longer pass the window, plus
         // a margin for clock differences between instances.
         let replay_ttl_ms = opened
             .timestamp
-            .saturating_add(self.window_ms)
+            .saturating_add(self.policy.window_ms)
             .saturating_sub(now)
             .max(1)
             + 1_000;
@@ -424,6 +428,7 @@ impl ServerEngine {
             method: opened.method,
             timestamp: opened.timestamp,
             body: opened.body,
+            idempotency_key: opened.idempotency_key,
             replay_ttl_ms,
         })
     }
@@ -452,48 +457,68 @@ impl ServerEngine {
         Ok(ServerStream { sealer, nonce })
     }
 
-    /// `rotate` at a given time.
+    /// `rotate` at a given time: the inner handshake (ISO-1008 past `maxHandshakeBytes`).
     pub fn rotate_at(&self, opened: &Opened, now: u64) -> Result<Rotation, Error> {
-        if opened.method != Method::Post {
-            return Err(Error::MethodNotSupported);
-        }
         let inner = opened
             .body
             .as_deref()
             .ok_or(Error::HandshakeMissingPublicKey)?;
+        self.policy.check_handshake_size(inner.len())?;
         let old = opened.session.sid();
-        let (session, response) =
-            self.rng(|rng| server_handshake(inner, &self.server_config(), Some(old), now, rng))?;
+        let (session, response) = self.rng(|rng| {
+            server_handshake(inner, &self.policy.handshake_config(), Some(old), now, rng)
+        })?;
         let new = self.established(&session, response, now)?;
         let response = self.seal_bytes(opened, new.response.as_bytes(), 200)?;
         Ok(Rotation {
             response,
             new,
-            grace_ms: self.grace_ms.max(1),
+            grace_ms: self.policy.grace_ms.max(1),
         })
     }
 
-    /// The sealed `{"sid","mode","exp","v":1}` answering `GET /api/nen/status`.
-    pub fn status_sealed(&self, opened: &Opened) -> Result<String, Error> {
-        if opened.method != Method::Get {
-            return Err(Error::MethodNotSupported);
+    /// The sealed answer failing `opened` with `error`: `(status, headers, body)`.
+    pub fn seal_error_reply(
+        &self,
+        opened: &Opened,
+        error: Error,
+    ) -> Result<(u16, Option<String>, String), Error> {
+        let (s, b) = (&opened.session, &opened.binding);
+        if opened.method == Method::Head {
+            let (status, h) = self.rng(|rng| s.seal_head_error(b, error, rng))?;
+            Ok((status, Some(h), String::new()))
+        } else {
+            let (status, body) = self.rng(|rng| s.seal_error(b, error, rng))?;
+            Ok((status, None, body))
         }
+    }
+
+    /// The sealed `{"sid","mode","exp","v":1}` answering `GET /api/nen/status`, with the
+    /// session's effective expiry (`effective_exp`, from the store; the handshake expiry when
+    /// the store does not know better).
+    pub fn status_sealed(
+        &self,
+        opened: &Opened,
+        effective_exp: Option<u64>,
+    ) -> Result<String, Error> {
         let s = &opened.session;
-        let body = format!(
-            "{{\"sid\":\"{}\",\"mode\":\"{}\",\"exp\":{},\"v\":1}}",
-            s.sid(),
-            s.mode(),
-            s.expires_at()
-        );
-        self.seal_bytes(opened, body.as_bytes(), 200)
+        let exp = effective_exp.map_or(s.expires_at(), |e| e.min(s.expires_at()));
+        self.seal_bytes(opened, status_body(s.sid(), s.mode(), exp).as_bytes(), 200)
     }
 
     /// The sealed `{"terminated":true}` answering `POST /api/nen/terminate`.
     pub fn terminate_sealed(&self, opened: &Opened) -> Result<String, Error> {
-        if opened.method != Method::Post {
-            return Err(Error::MethodNotSupported);
-        }
-        self.seal_bytes(opened, b"{\"terminated\":true}", 200)
+        self.seal_bytes(opened, TERMINATED_BODY.as_bytes(), 200)
+    }
+}
+
+/// A lifecycle route by name.
+fn lifecycle_of(name: &str) -> Result<Lifecycle, Error> {
+    match name {
+        "rotate" => Ok(Lifecycle::Rotate),
+        "terminate" => Ok(Lifecycle::Terminate),
+        "status" => Ok(Lifecycle::Status),
+        _ => Err(Error::InvalidConfiguration),
     }
 }
 
@@ -551,6 +576,7 @@ fn init_from_js(config: &JsValue) -> Result<EngineInit, Error> {
         window_ms: number_prop(config, "windowMs")?,
         rotation_grace_ms: number_prop(config, "rotationGraceMs")?,
         max_body_bytes: number_prop(config, "maxBodyBytes")?,
+        max_handshake_bytes: number_prop(config, "maxHandshakeBytes")?,
         stream_padding: number_prop(config, "streamPadding")?,
         identity_secret_key: s("identitySecretKey")?,
         wrapping_key: s("wrappingKey")?,
@@ -583,6 +609,7 @@ fn request_from_js(request: &JsValue) -> Result<RequestInput, Error> {
         timestamp: h("x-nen-timestamp"),
         nonce: h("x-nen-nonce"),
         signature: h("x-nen-signature"),
+        idempotency_key: h("x-nen-idempotency-key"),
         body,
     })
 }
@@ -617,6 +644,37 @@ impl ServerEngine {
         Ok(Self::from_init(&init_from_js(config)?)?)
     }
 
+    /// Checks a lifecycle route's method and body before anything else (`action`: `"rotate"`,
+    /// `"terminate"` or `"status"`): ISO-6007 for another method, ISO-6008 for a body where none
+    /// is taken, ISO-1001 for a rotate without one.
+    #[wasm_bindgen(js_name = checkLifecycle)]
+    pub fn check_lifecycle(
+        &self,
+        action: &str,
+        method: &str,
+        #[wasm_bindgen(js_name = hasBody)] has_body: bool,
+    ) -> JsResult<()> {
+        Ok(lifecycle_of(action)?.check(method, has_body)?)
+    }
+
+    /// The sealed reply failing `opened` with `code` (`ISO-xxxx`, anything else ISO-9000),
+    /// under the code's status: every failure after authentication is answered with it.
+    #[wasm_bindgen(js_name = sealError, unchecked_return_type = "ServerEngineReply")]
+    pub fn seal_error(&self, opened: &Opened, code: &str) -> JsResult<Object> {
+        let e = Error::from_code(code).unwrap_or(Error::Internal);
+        let (status, head, body) = self.seal_error_reply(opened, e)?;
+        let headers = object(&[("cache-control", "no-store".into())]);
+        let _ = match head {
+            Some(h) => Reflect::set(&headers, &HEADER_RESPONSE.into(), &h.into()),
+            None => Reflect::set(&headers, &"content-type".into(), &"application/json".into()),
+        };
+        Ok(object(&[
+            ("status", f64::from(status).into()),
+            ("headers", headers.into()),
+            ("body", body.into()),
+        ]))
+    }
+
     /// The identity's public key (base64), or `null` without one. Clients pin it.
     #[wasm_bindgen(getter = identityPublicKey, unchecked_return_type = "string | null")]
     pub fn identity_public_key(&self) -> JsValue {
@@ -636,7 +694,19 @@ impl ServerEngine {
     /// Accepted clock skew, ms.
     #[wasm_bindgen(getter = windowMs)]
     pub fn window_ms(&self) -> f64 {
-        self.window_ms as f64
+        self.policy.window_ms as f64
+    }
+
+    /// Largest request body, bytes.
+    #[wasm_bindgen(getter = maxBodyBytes)]
+    pub fn max_body_bytes(&self) -> f64 {
+        self.policy.max_body as f64
+    }
+
+    /// Largest handshake request, bytes.
+    #[wasm_bindgen(getter = maxHandshakeBytes)]
+    pub fn max_handshake_bytes(&self) -> f64 {
+        self.policy.max_handshake as f64
     }
 
     /// Answers a handshake body (text or bytes): the answer to send and the wrapped session to
@@ -685,7 +755,7 @@ impl ServerEngine {
         opened: &Opened,
         #[wasm_bindgen(js_name = padBlock)] pad_block: Option<f64>,
     ) -> JsResult<ServerStream> {
-        let pad = u32_option(pad_block)?.map_or(self.pad_block, |p| p as usize);
+        let pad = self.policy.pad_block(u32_option(pad_block, "padBlock")?)?;
         Ok(self.stream_with(opened, pad)?)
     }
 
@@ -704,10 +774,18 @@ impl ServerEngine {
         ]))
     }
 
-    /// The sealed body answering an opened `GET /api/nen/status`.
+    /// The sealed body answering an opened `GET /api/nen/status`; `effectiveExpiresAt` is the
+    /// store's end of the session (the rotation grace), when it has one.
     #[wasm_bindgen(js_name = statusBody)]
-    pub fn status_body(&self, opened: &Opened) -> JsResult<String> {
-        Ok(self.status_sealed(opened)?)
+    pub fn status_body(
+        &self,
+        opened: &Opened,
+        #[wasm_bindgen(js_name = effectiveExpiresAt)] effective_expires_at: Option<f64>,
+    ) -> JsResult<String> {
+        let exp = effective_expires_at
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .map(|t| t as u64);
+        Ok(self.status_sealed(opened, exp)?)
     }
 
     /// The sealed body answering an opened `POST /api/nen/terminate` (delete the session first).
@@ -784,6 +862,14 @@ impl Opened {
     #[wasm_bindgen(getter = expiresAt)]
     pub fn expires_at(&self) -> f64 {
         self.session.expires_at() as f64
+    }
+
+    /// The verified `x-nen-idempotency-key`, or `null`. Deduplicate on this one only.
+    #[wasm_bindgen(getter = idempotencyKey, unchecked_return_type = "string | null")]
+    pub fn idempotency_key(&self) -> JsValue {
+        self.idempotency_key
+            .as_deref()
+            .map_or(JsValue::NULL, JsValue::from_str)
     }
 
     /// The session's key-exchange mode.

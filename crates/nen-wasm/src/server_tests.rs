@@ -43,13 +43,20 @@ fn input(signed: &SignedRequest, method: &str, url: &str) -> RequestInput {
         timestamp: header(signed, "x-nen-timestamp"),
         nonce: header(signed, "x-nen-nonce"),
         signature: header(signed, "x-nen-signature"),
+        idempotency_key: header(signed, "x-nen-idempotency-key"),
         body: signed.req.body.clone().map(String::into_bytes),
     }
 }
 
 fn sign(client: &ClientSession, method: &str, target: &str, json: Option<&str>) -> SignedRequest {
     client
-        .sign(method, target, json.map(String::from), Some(NOW as f64))
+        .sign(
+            method,
+            target,
+            json.map(String::from),
+            Some(NOW as f64),
+            None,
+        )
         .unwrap()
 }
 
@@ -78,7 +85,7 @@ fn requests_round_trip_through_the_wrapped_session() {
         let mut parsed = parse(
             &engine,
             &signed,
-            "post",
+            "POST",
             "https://example.com/api/items?b=2&a=1",
         );
         assert_eq!(parsed.sid(), est.sid);
@@ -116,7 +123,7 @@ fn replay_ttl_follows_the_request_time() {
     let engine = engine();
     let (client, est) = connect(&engine, "hybrid");
     let signed = client
-        .sign("GET", "/x", None, Some((NOW - 5_000) as f64))
+        .sign("GET", "/x", None, Some((NOW - 5_000) as f64), None)
         .unwrap();
     let mut parsed = parse(&engine, &signed, "GET", "/x");
     let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
@@ -124,7 +131,7 @@ fn replay_ttl_follows_the_request_time() {
     assert_eq!(opened.body_text(), None);
     // A request from the edge of the window keeps the 1 ms floor plus the margin.
     let signed = client
-        .sign("GET", "/x", None, Some((NOW - 30_000) as f64))
+        .sign("GET", "/x", None, Some((NOW - 30_000) as f64), None)
         .unwrap();
     let mut parsed = parse(&engine, &signed, "GET", "/x");
     let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
@@ -191,12 +198,14 @@ fn open_fails_in_the_native_order_with_the_native_codes() {
     bad.body = Some(b"{\"ct\":\"AAAA\"}".to_vec());
     assert_eq!(err(engine.parse_input(&bad)), "ISO-6003");
     let small = ServerEngine::from_init(&EngineInit {
-        max_body_bytes: Some(8.0),
+        max_body_bytes: Some(4096.0),
         ..init()
     })
     .unwrap();
+    let big = format!("{{\"pad\":\"{}\"}}", "x".repeat(4096));
+    let big = sign(&client, "PUT", "/api/x?y=1", Some(&big));
     assert_eq!(
-        err(small.parse_input(&input(&signed, "PUT", "/api/x?y=1"))),
+        err(small.parse_input(&input(&big, "PUT", "/api/x?y=1"))),
         "ISO-4005"
     );
 }
@@ -227,7 +236,7 @@ fn head_and_streams() {
     }
     wire.push_str(&stream.finish().unwrap());
     assert!(stream.finished());
-    assert_eq!(err(stream.finish().map_err(|e| e.0)), "ISO-9000");
+    assert_eq!(err(stream.finish().map_err(|e| e.error)), "ISO-9000");
     let mut reader = client
         .open_stream(&signed, Some(stream.nonce.clone()))
         .unwrap();
@@ -279,7 +288,7 @@ fn rotation_status_and_terminate() {
         "ISO-8002"
     );
     let opened_new = engine.open_at(&mut parsed, &r.new.wrapped, NOW).unwrap();
-    let status = engine.status_sealed(&opened_new).unwrap();
+    let status = engine.status_sealed(&opened_new, None).unwrap();
     assert_eq!(
         rotated.open(&signed, 200.0, &status).unwrap(),
         format!(
@@ -288,14 +297,12 @@ fn rotation_status_and_terminate() {
             NOW + 10 + 60_000
         )
     );
-    // Rotation needs a POST with the inner handshake; status a GET; terminate a POST.
-    assert_eq!(err(engine.rotate_at(&opened_new, NOW)), "ISO-6004");
-    assert_eq!(err(engine.terminate_sealed(&opened_new)), "ISO-6004");
+    // Rotation needs the inner handshake (method and body rules: nen_core::server::Lifecycle).
+    assert_eq!(err(engine.rotate_at(&opened_new, NOW)), "ISO-1001");
     let signed = sign(&rotated, "POST", "/api/nen/terminate", None);
     let mut parsed = parse(&engine, &signed, "POST", "/api/nen/terminate");
     let term = engine.open_at(&mut parsed, &r.new.wrapped, NOW).unwrap();
     assert_eq!(err(engine.rotate_at(&term, NOW)), "ISO-1001");
-    assert_eq!(err(engine.status_sealed(&term)), "ISO-6004");
     let body = engine.terminate_sealed(&term).unwrap();
     assert_eq!(
         rotated.open(&signed, 200.0, &body).unwrap(),
@@ -321,7 +328,8 @@ fn identity_signs_every_handshake() {
 
 #[test]
 fn configuration_is_checked() {
-    let bad = |i: EngineInit| ServerEngine::from_init(&i).unwrap_err().code();
+    let bad =
+        |i: EngineInit| nen_core::Error::from(ServerEngine::from_init(&i).unwrap_err()).code();
     assert_eq!(
         bad(EngineInit {
             wrapping_key: None,

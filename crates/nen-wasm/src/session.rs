@@ -1,11 +1,12 @@
 //! `ClientSession` and the `SignedRequest`s it produces.
 
-use crate::error::JsResult;
+use crate::error::{JsResult, NenJsError};
 use crate::handshake::{parse_mode, ClientHandshake};
 use crate::rng::{now_ms, timestamp_from_js, with_rng};
 use crate::stream::{OpenerSlot, StreamReader};
 use js_sys::{Object, Reflect};
 use nen_core::request::SignedRequest as CoreSignedRequest;
+use nen_core::response::Answer;
 use nen_core::{ClientSession as CoreSession, Error};
 use std::rc::{Rc, Weak};
 use wasm_bindgen::prelude::*;
@@ -35,6 +36,14 @@ fn status_from_js(status: f64) -> Result<u16, Error> {
         Ok(status as u16)
     } else {
         Err(Error::ResponseUnbound)
+    }
+}
+
+/// The body of an answer; a sealed failure becomes an authenticated error.
+fn body_of(answer: Answer) -> JsResult<Vec<u8>> {
+    match answer {
+        Answer::Body(b) => Ok(b),
+        Answer::Failed(e) => Err(NenJsError::authenticated(e)),
     }
 }
 
@@ -72,34 +81,47 @@ impl ClientSession {
         Ok(self.live()?.mode().as_str().into())
     }
 
-    /// Signs (and with a JSON body, encrypts) a request to `target` (`path?query`).
-    /// `timestampMs` defaults to `Date.now()`.
+    /// Signs (and with a JSON body, encrypts) a request to `target`: the origin-form
+    /// `path?query` exactly as fetch will send it (`url.pathname + url.search`).
+    /// `timestampMs` defaults to `Date.now()`; `idempotencyKey`, when given, is signed and sent
+    /// as `x-nen-idempotency-key`.
     pub fn sign(
         &self,
         method: &str,
         target: &str,
         json: Option<String>,
         #[wasm_bindgen(js_name = timestampMs)] timestamp_ms: Option<f64>,
+        #[wasm_bindgen(js_name = idempotencyKey)] idempotency_key: Option<String>,
     ) -> JsResult<SignedRequest> {
         let session = self.live()?;
         let now = timestamp_ms.map(timestamp_from_js).transpose()?;
         let now = now.unwrap_or_else(now_ms);
         let req = with_rng(|rng| {
-            session.sign_request(method, target, json.as_deref().map(str::as_bytes), now, rng)
+            session.sign_request(
+                method,
+                target,
+                json.as_deref().map(str::as_bytes),
+                idempotency_key.as_deref(),
+                now,
+                rng,
+            )
         })?;
         Ok(SignedRequest { req })
     }
 
-    /// Opens the response to `signed`: the JSON text, or ISO-4004 if it is not sealed for it.
+    /// Opens the response to `signed`: the handler's JSON text. A failure the server sealed for
+    /// this request throws its code with `authenticated: true`; anything not sealed for it is
+    /// ISO-4004.
     pub fn open(&self, signed: &SignedRequest, status: f64, body: &str) -> JsResult<String> {
-        let plain =
+        let answer =
             self.live()?
                 .open_response(&signed.req, status_from_js(status)?, body.as_bytes())?;
         // open_response has checked the plaintext is JSON, hence UTF-8.
-        Ok(String::from_utf8(plain).map_err(|_| Error::PayloadNotJson)?)
+        Ok(String::from_utf8(body_of(answer)?).map_err(|_| Error::PayloadNotJson)?)
     }
 
-    /// Checks a HEAD response's `x-nen-response` header.
+    /// Checks a HEAD response's `x-nen-response` header; a sealed failure throws its code with
+    /// `authenticated: true`.
     #[wasm_bindgen(js_name = openHead)]
     pub fn open_head(
         &self,
@@ -107,9 +129,10 @@ impl ClientSession {
         status: f64,
         header: Option<String>,
     ) -> JsResult<()> {
-        Ok(self
-            .live()?
-            .open_head(&signed.req, status_from_js(status)?, header.as_deref())?)
+        let answer =
+            self.live()?
+                .open_head(&signed.req, status_from_js(status)?, header.as_deref())?;
+        body_of(answer).map(|_| ())
     }
 
     /// Starts reading the stream answering `signed`; `nonceHeader` is `x-nen-stream-nonce`.

@@ -47,6 +47,7 @@ fn server_open(
         timestamp: header(signed, "x-nen-timestamp"),
         nonce: header(signed, "x-nen-nonce"),
         signature: header(signed, "x-nen-signature"),
+        idempotency_key: None,
         body: signed.req.body.as_deref().map(str::as_bytes),
     };
     let parsed = parse_request(&parts, 1 << 20).unwrap();
@@ -58,7 +59,7 @@ fn server_open(
 fn code<T>(r: Result<T, NenJsError>) -> &'static str {
     match r {
         Ok(_) => "ok",
-        Err(e) => e.0.code(),
+        Err(e) => e.error.code(),
     }
 }
 
@@ -73,10 +74,11 @@ fn post_round_trip_in_both_modes_with_and_without_identity() {
             assert_eq!(client.expires_at().unwrap(), (NOW + 3_600_000) as f64);
             let signed = client
                 .sign(
-                    "post",
+                    "POST",
                     "/api/items?b=2&a=1",
                     Some("{\"q\":1}".into()),
                     Some(NOW as f64),
+                    None,
                 )
                 .unwrap();
             assert_eq!(signed.method(), "POST");
@@ -101,7 +103,7 @@ fn post_round_trip_in_both_modes_with_and_without_identity() {
 #[test]
 fn head_and_bodyless_requests() {
     let (client, server) = connect("hybrid", None);
-    let signed = client.sign("HEAD", "/api/x", None, None).unwrap();
+    let signed = client.sign("HEAD", "/api/x", None, None, None).unwrap();
     assert_eq!(signed.body(), None);
     let opened = server_open(&server, "HEAD", "/api/x", &signed);
     let h = server
@@ -111,7 +113,7 @@ fn head_and_bodyless_requests() {
     assert_eq!(code(client.open_head(&signed, 200.0, Some(h))), "ISO-4004");
     assert_eq!(code(client.open_head(&signed, 204.0, None)), "ISO-4004");
     assert_eq!(
-        code(client.sign("GET", "/x", Some("{}".into()), None)),
+        code(client.sign("GET", "/x", Some("{}".into()), None, None)),
         "ISO-6003"
     );
 }
@@ -120,7 +122,7 @@ fn head_and_bodyless_requests() {
 fn stream_reads_in_pieces_and_needs_its_end() {
     let (mut client, server) = connect("hybrid", None);
     let signed = client
-        .sign("POST", "/api/chat", Some("{}".into()), None)
+        .sign("POST", "/api/chat", Some("{}".into()), None, None)
         .unwrap();
     let opened = server_open(&server, "POST", "/api/chat", &signed);
     let (mut sealer, nonce) = server
@@ -163,7 +165,7 @@ fn stream_reads_in_pieces_and_needs_its_end() {
 fn chunks_read_together_with_an_error_end_are_all_delivered() {
     let (mut client, server) = connect("hybrid", None);
     let signed = client
-        .sign("POST", "/api/chat", Some("{}".into()), None)
+        .sign("POST", "/api/chat", Some("{}".into()), None, None)
         .unwrap();
     let opened = server_open(&server, "POST", "/api/chat", &signed);
     let (mut sealer, nonce) = server
@@ -189,7 +191,9 @@ fn chunks_read_together_with_an_error_end_are_all_delivered() {
 #[test]
 fn wipe_drops_the_session_and_its_streams() {
     let (mut client, server) = connect("mlkem768", None);
-    let signed = client.sign("POST", "/s", Some("1".into()), None).unwrap();
+    let signed = client
+        .sign("POST", "/s", Some("1".into()), None, None)
+        .unwrap();
     let opened = server_open(&server, "POST", "/s", &signed);
     let (_, nonce) = server
         .stream_sealer(&opened.binding, 0, &mut server_rng())
@@ -199,7 +203,7 @@ fn wipe_drops_the_session_and_its_streams() {
     assert_eq!(code(client.sid()), "ISO-2001");
     assert_eq!(code(client.expires_at()), "ISO-2001");
     assert_eq!(code(client.mode()), "ISO-2001");
-    assert_eq!(code(client.sign("GET", "/", None, None)), "ISO-2001");
+    assert_eq!(code(client.sign("GET", "/", None, None, None)), "ISO-2001");
     assert_eq!(code(client.open(&signed, 200.0, "{}")), "ISO-2001");
     assert_eq!(code(client.open_head(&signed, 200.0, None)), "ISO-2001");
     assert_eq!(code(client.open_stream(&signed, None)), "ISO-2001");
@@ -278,9 +282,12 @@ fn handshake_errors_and_single_use() {
 fn caller_timestamps_are_checked() {
     let (client, _) = connect("hybrid", None);
     for bad in [-1.0, f64::NAN, f64::INFINITY, 1e300] {
-        assert_eq!(code(client.sign("GET", "/", None, Some(bad))), "ISO-3008");
+        assert_eq!(
+            code(client.sign("GET", "/", None, Some(bad), None)),
+            "ISO-3008"
+        );
     }
-    let signed = client.sign("GET", "/", None, Some(1234.9)).unwrap();
+    let signed = client.sign("GET", "/", None, Some(1234.9), None).unwrap();
     assert_eq!(header(&signed, "x-nen-timestamp"), Some("1234"));
 }
 

@@ -21,6 +21,12 @@ export interface NenClientOptions {
   fetch?: typeof fetch
   /** Where the Nen routes live (default `/api/nen`). */
   basePath?: string
+  /**
+   * What fetch does with a redirect: `'error'` (default) fails the request, because following
+   * one would re-send the signed headers and the ciphertext wherever a hop points it. `'manual'`
+   * hands the 3xx back (it is never opened: ISO-4004).
+   */
+  redirect?: 'error' | 'manual'
 }
 
 /** Options of one encrypted request. */
@@ -32,8 +38,10 @@ export interface NenRequestInit {
   /** Extra headers (sent in clear: do not put secrets here). */
   headers?: Record<string, string>
   /**
-   * Marks a non-idempotent request as safe to retry once after the session expired; sent as
-   * the `Idempotency-Key` header for the server to deduplicate.
+   * Marks a non-idempotent request as safe to retry once after the session expired. Signed and
+   * sent as `X-Nen-Idempotency-Key` (1 to 128 visible ASCII characters, e.g. a UUID): the server
+   * reads it only from the verified request (`ctx.idempotencyKey`, `idempotencyKeyOf(req)`) and
+   * deduplicates on it, so a hop can neither forge nor rewrite it.
    */
   idempotencyKey?: string
   /** Aborts the request (and a stream being read). */
@@ -88,6 +96,11 @@ export class NenClient {
     return new URL(path, this.baseUrl)
   }
 
+  /** The fetch init every request shares. */
+  private get redirect(): RequestRedirect {
+    return this.opts.redirect ?? 'error'
+  }
+
   private pin(): string | undefined {
     return this.opts.identityMode === 'pqc' ? this.opts.serverIdentityKey : undefined
   }
@@ -116,6 +129,7 @@ export class NenClient {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: hs.body,
+        redirect: this.redirect,
       })
     } catch (cause) {
       throw new NenError('ISO-1003', { cause })
@@ -171,14 +185,18 @@ export class NenClient {
 
   private async exchange(live: Live, path: string, method: string, init: NenRequestInit, accept: string) {
     const url = this.url(path)
+    // The origin-form target as fetch puts it on the wire (PROTOCOL.md §5.1): the WHATWG
+    // serialisation `pathname + search`. The URL handed to fetch is rebuilt from exactly these
+    // bytes, so an empty query (`/a?`, which `search` drops) or a fragment cannot make the signed
+    // target and the sent one differ.
+    const target = url.pathname + url.search
     const json = init.body === undefined ? undefined : JSON.stringify(init.body)
-    const signed: SignedRequest = coded(() => live.session.sign(method, url.pathname + url.search, json))
+    const signed: SignedRequest = coded(() => live.session.sign(method, target, json, undefined, init.idempotencyKey))
     const headers: Record<string, string> = { accept, ...init.headers, ...(signed.headers as Record<string, string>) }
     if (signed.body !== undefined) headers['content-type'] = 'application/json'
-    if (init.idempotencyKey !== undefined) headers['idempotency-key'] = init.idempotencyKey
     let res: Response
     try {
-      res = await this.fetchImpl()(url, { method, headers, body: signed.body, signal: init.signal })
+      res = await this.fetchImpl()(url.origin + target, { method, headers, body: signed.body, signal: init.signal, redirect: this.redirect })
     } catch (cause) {
       if (init.signal?.aborted) throw cause
       throw new NenError(accept === 'text/event-stream' ? 'ISO-7002' : 'ISO-1003', { cause })
@@ -198,8 +216,9 @@ export class NenClient {
       const { signed, res } = await this.exchange(live, path, method, init, 'text/event-stream')
       if (!(res.headers.get('content-type') ?? '').startsWith('text/event-stream')) {
         const text = await res.text()
-        // A sealed non-stream answer (a handler error) is authentic: surface it with its status.
+        // A sealed non-stream answer (a handler error) is authentic: surface it with its code.
         const body = tryOpen(live.session, signed, res.status, text)
+        if (body instanceof NenError) throw body
         if (body !== undefined) throw new NenError('ISO-7002', { status: res.status, authenticated: true, message: body })
         const err = plainError(res.status, text)
         if (err?.code === 'ISO-2002') this.retire()
@@ -269,12 +288,16 @@ export class NenClient {
   }
 }
 
-/** The decrypted JSON text if `text` is an envelope sealed for `signed` under `status`. */
-function tryOpen(session: ClientSession, signed: SignedRequest, status: number, text: string): string | undefined {
+/**
+ * The decrypted JSON text if `text` is an envelope sealed for `signed` under `status`; the
+ * authenticated NenError if it is a sealed failure; undefined if it is neither.
+ */
+function tryOpen(session: ClientSession, signed: SignedRequest, status: number, text: string): string | NenError | undefined {
   try {
     return session.open(signed, status, text)
-  } catch {
-    return undefined
+  } catch (e) {
+    const err = toNenError(e)
+    return err instanceof NenError && err.authenticated ? err : undefined
   }
 }
 
@@ -298,10 +321,14 @@ function openResponse(session: ClientSession, signed: SignedRequest, method: str
       return new Response(null, { status: res.status, headers })
     } catch (e) {
       if (res.ok || header !== undefined) throw toNenError(e)
+      // A plain error on HEAD has no body: its code rides in x-nen-error (unauthenticated).
+      const code = res.headers.get('x-nen-error')
+      if (code && /^ISO-\d{4}$/.test(code)) throw new NenError(code, { status: res.status })
       throw plainError(res.status, text) ?? new NenError('ISO-4004', { status: res.status })
     }
   }
   const plain = tryOpen(session, signed, res.status, text)
+  if (plain instanceof NenError) throw plain
   if (plain !== undefined) return new Response(res.status === 204 || res.status === 304 ? null : plain, { status: res.status, headers })
   // Not sealed for this request: never handed on. A plain coded error is reported as such (and
   // marked unauthenticated); anything else, 2xx above all, is a response that is not bound.

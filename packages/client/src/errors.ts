@@ -57,7 +57,9 @@ const CODED = /^(ISO-\d{4}): ([\s\S]*)$/
 export function toNenError(e: unknown): unknown {
   if (e instanceof NenError) return e
   const m = e instanceof Error ? CODED.exec(e.message) : null
-  return m ? new NenError(m[1], { message: m[2] }) : e
+  // The core marks failures the server sealed for the request.
+  const authenticated = (e as { authenticated?: unknown } | null)?.authenticated === true
+  return m ? new NenError(m[1], { message: authenticated ? undefined : m[2], authenticated }) : e
 }
 
 /** Runs a core call, turning its errors into NenErrors. */

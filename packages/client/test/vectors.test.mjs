@@ -46,12 +46,19 @@ test('a request and response for every method reproduce requests.json', async ()
   try {
     for (const e of v.exchanges) {
       srv.server.setTestNow(e.now_ms)
-      const signed = session.sign(e.method, e.target, e.plaintext_body ?? undefined, e.now_ms)
+      const signed = session.sign(e.method, e.target, e.plaintext_body ?? undefined, e.now_ms, e.idempotency_key ?? undefined)
       assert.deepEqual(signed.headers, e.headers, `${e.method} headers`)
       assert.equal(signed.body, e.body ?? undefined, `${e.method} body`)
-      const res = await send(srv, signed, e.method, e.target, { 'x-test-reply': e.plaintext_response ?? 'null', 'x-test-status': String(e.status) })
+      const fixed = e.answer === 'error' ? { 'x-test-error': e.error_code } : { 'x-test-reply': e.plaintext_response ?? 'null', 'x-test-status': String(e.status) }
+      const res = await send(srv, signed, e.method, e.target, fixed)
       assert.equal(res.status, e.status)
-      if (e.method === 'HEAD') {
+      if (e.answer === 'error') {
+        // A failure after authentication, sealed: the client raises it as authenticated.
+        const sealed = e.method === 'HEAD' ? res.headers.get('x-nen-response') : await res.text()
+        assert.equal(sealed, e.method === 'HEAD' ? e.response_headers['x-nen-response'] : e.response_body)
+        const open = () => (e.method === 'HEAD' ? session.openHead(signed, e.status, sealed) : session.open(signed, e.status, sealed))
+        assert.throws(open, (err) => err.code === e.error_code && err.authenticated === true)
+      } else if (e.method === 'HEAD') {
         // The test server's HEAD answer comes from its own handler; the seal is what must match.
         assert.equal(res.headers.get('x-nen-response'), e.response_headers['x-nen-response'])
         session.openHead(signed, e.status, res.headers.get('x-nen-response'))

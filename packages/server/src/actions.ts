@@ -8,13 +8,19 @@ export type NenAction = 'handshake' | 'rotate' | 'terminate' | 'status'
 export const ACTION_METHOD: Record<NenAction, 'GET' | 'POST'> = { handshake: 'POST', rotate: 'POST', terminate: 'POST', status: 'GET' }
 
 /**
- * A handshake request is under 2 KB (an ML-KEM-768 key and an X25519 key in base64). It is
- * unauthenticated, so it gets this fixed bound instead of maxBodyBytes: nobody can make the
- * server buffer a megabyte without a session.
+ * The read bound of a route's body. A handshake request is under 2 KB; it is unauthenticated, so
+ * it gets `maxHandshakeBytes` (default 64 KiB) instead of maxBodyBytes: nobody can make the server
+ * buffer a megabyte without a session. The engines enforce the same bound themselves.
  */
-export const HANDSHAKE_MAX_BYTES = 64 * 1024
+export function bodyLimit(nen: { maxBodyBytes: number; maxHandshakeBytes: number }, action: NenAction): number {
+  return action === 'handshake' ? nen.maxHandshakeBytes : nen.maxBodyBytes
+}
 
-/** Runs one action on the engine: shared by the Web and Node routes, which only read and write. */
+/**
+ * Runs one action on the engine: shared by the Web and Node routes, which only read and write.
+ * The lifecycle actions always resolve to the reply to send (plain before authentication, sealed
+ * after it); a handshake rejects with its plain error.
+ */
 export function runAction(engine: Engine, action: NenAction, method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<NenReply> {
   if (action === 'handshake') return engine.handshake(body ?? '')
   return engine[action]({ method, url, headers, body })

@@ -29,8 +29,10 @@ export interface NenOptions {
   windowMs?: number
   /** How long a rotated-away session still answers, ms. Default 10 000. */
   rotationGraceMs?: number
-  /** Largest request body, bytes (larger: ISO-4005, 413). Default 1 048 576. */
+  /** Largest request body, bytes (larger: ISO-4005, 413). Default 1 048 576; at least 4 096. */
   maxBodyBytes?: number
+  /** Largest handshake request, bytes (larger: ISO-1008, 413). Default 65 536. */
+  maxHandshakeBytes?: number
   /** Pad stream chunks to multiples of this many bytes; 0 is off. Default 0. */
   streamPadding?: number
   /** Key exchanges accepted. Default both; `['mlkem768']` for FIPS-only deployments. */
@@ -58,10 +60,11 @@ export function pathOf(url: string): string {
   }
 }
 
-/** The native default, repeated so bodies can be bounded while they are read. */
+/** The engines' defaults (nen_core::server), repeated so bodies can be bounded while they are read. */
 const DEFAULT_MAX_BODY = 1 << 20
+const DEFAULT_MAX_HANDSHAKE = 64 * 1024
 
-const PASSED_ON = ['sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'streamPadding', 'modes', 'testRngSeed', 'testNowMs'] as const
+const PASSED_ON = ['sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'streamPadding', 'modes', 'testRngSeed', 'testNowMs'] as const
 
 function engineOptions(o: NenOptions): EngineOptions {
   const out: EngineOptions = { store: resolveStore(o.store) }
@@ -120,6 +123,11 @@ export class Nen {
   /** The largest body accepted, for bounding reads before the engine sees them. */
   get maxBodyBytes(): number {
     return this.options.maxBodyBytes ?? DEFAULT_MAX_BODY
+  }
+
+  /** The largest handshake request accepted, for bounding reads before the engine sees them. */
+  get maxHandshakeBytes(): number {
+    return this.options.maxHandshakeBytes ?? DEFAULT_MAX_HANDSHAKE
   }
 
   /** Passes a failure to `onError`; a throwing `onError` cannot break the response. */

@@ -85,5 +85,6 @@ export function codeOf(e: unknown): string {
 /** A ready-to-send plain error reply: coded errors keep code and status, the rest is ISO-9000. */
 export function errorReply(e: unknown): { status: number; headers: Record<string, string>; body: string } {
   const err = asNenError(e) ?? new NenError('ISO-9000')
-  return { status: err.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body: err.toBody() }
+  // x-nen-error carries the code where there is no body (HEAD); it is a hint, never trusted.
+  return { status: err.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-nen-error': err.code }, body: err.toBody() }
 }

@@ -17,7 +17,7 @@ export { handleHandshake, handleRotate, handleTerminate, handleStatus, nenRoute,
 export type { NenRoute } from './web-routes.js'
 export type { NenAction } from './actions.js'
 
-export { withNen, withNenStream } from './web.js'
+export { withNen, withNenStream, idempotencyKeyOf } from './web.js'
 export type { NenHandler, NenStreamHandler, NenRouteHandler, WithNenOptions, WithNenStreamOptions } from './web.js'
 
 export { nenResponse, NenResponse } from './response.js'

@@ -8,7 +8,7 @@ import type { Engine, Opened } from './engine/types.js'
 import { sealFailure, sealResult, type SealedAnswer } from './seal.js'
 import type { NodeRequest, NodeResponse } from './node-types.js'
 
-const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature'] as const
+const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature', 'x-nen-idempotency-key'] as const
 
 /** The `x-nen-*` request headers: all the engine reads. */
 export function nenHeaders(headers: NodeRequest['headers']): Record<string, string> {
@@ -20,7 +20,11 @@ export function nenHeaders(headers: NodeRequest['headers']): Record<string, stri
   return out
 }
 
-/** The URL the client signed: before Express or Connect stripped a mount prefix. */
+/**
+ * The target the client sent, byte for byte, which is what the router dispatched on: Node's raw
+ * `req.url` as it arrived. Express and Connect rewrite `req.url` inside mounted routers and keep
+ * the original in `req.originalUrl`; nothing else rewrites it before a handler runs.
+ */
 export const signedUrl = (req: NodeRequest) => req.originalUrl ?? req.url ?? '/'
 
 const decoder = new TextDecoder()

@@ -91,7 +91,7 @@ export function withNenStreamNode<TBody = unknown, TReq extends NodeRequest = No
       let it: AsyncIterator<string | Uint8Array>
       let s: EngineStream
       try {
-        it = iterate(await handler(o.body as TBody, { req, res, signal: abort.signal }))
+        it = iterate(await handler(o.body as TBody, { req, res, signal: abort.signal, idempotencyKey: o.opened.idempotencyKey }))
       } catch (e) {
         nen.report(e, info('handler'))
         return sendFailure(res, o.engine, o.opened, e)

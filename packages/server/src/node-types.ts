@@ -36,6 +36,11 @@ export interface NodeResponse {
 export interface NenNodeContext<TReq extends NodeRequest = NodeRequest, TRes extends NodeResponse = NodeResponse> {
   req: TReq
   res: TRes
+  /**
+   * The verified `x-nen-idempotency-key` (the client's `idempotencyKey`), or null. Deduplicate
+   * on this one only: a plain `Idempotency-Key` header is outside the signature.
+   */
+  idempotencyKey: string | null
 }
 
 /** A stream handler's context: `signal` aborts when the client goes away. */

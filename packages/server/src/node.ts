@@ -3,9 +3,8 @@
 
 import { NenError } from './errors.js'
 import { defaultNen, pathOf, type Nen } from './config.js'
-import { ACTION_METHOD, HANDSHAKE_MAX_BYTES, runAction, type NenAction } from './actions.js'
-import { nenHeaders, openRequest, readBody, send, sendError, sendFailure, sendSealed, signedUrl } from './node-io.js'
-import { sealResult } from './seal.js'
+import { ACTION_METHOD, bodyLimit, runAction, type NenAction } from './actions.js'
+import { nenHeaders, openRequest, readBody, send, sendAnswer, sendError, sendFailure, signedUrl } from './node-io.js'
 import type { NenNodeHandler, NenNodeOptions, NenNodeRoutes, NenNodeRoutesOptions, NodeRequest, NodeResponse } from './node-types.js'
 
 export type {
@@ -36,8 +35,8 @@ export function nenNodeHandler<TBody = unknown, TReq extends NodeRequest = NodeR
     const o = await openRequest(nen, req, res)
     if (!o) return
     try {
-      const result = await handler(o.body as TBody, { req, res })
-      sendSealed(res, sealResult(o.engine, o.opened, result))
+      const result = await handler(o.body as TBody, { req, res, idempotencyKey: o.opened.idempotencyKey })
+      sendAnswer(res, o, result)
     } catch (e) {
       nen.report(e, { phase: 'handler', method: req.method ?? 'GET', path: pathOf(signedUrl(req)) })
       sendFailure(res, o.engine, o.opened, e)
@@ -48,10 +47,10 @@ export function nenNodeHandler<TBody = unknown, TReq extends NodeRequest = NodeR
 async function runRoute(nen: Nen, action: NenAction, req: NodeRequest, res: NodeResponse): Promise<void> {
   const method = req.method ?? 'GET'
   const allowed = ACTION_METHOD[action]
-  if (method !== allowed) return sendError(res, new NenError('ISO-6004'), { allow: allowed })
+  if (method !== allowed) return sendError(res, new NenError('ISO-6007'), { allow: allowed })
   try {
     const engine = await nen.ready(method, signedUrl(req))
-    const body = await readBody(req, action === 'handshake' ? HANDSHAKE_MAX_BYTES : nen.maxBodyBytes)
+    const body = await readBody(req, bodyLimit(nen, action))
     const r = await runAction(engine, action, method, signedUrl(req), nenHeaders(req.headers), body)
     send(res, r.status, r.headers, r.body)
   } catch (e) {

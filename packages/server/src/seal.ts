@@ -2,7 +2,7 @@
 // answer to an authenticated request is sealed (PROTOCOL.md §6.1), errors included: the client
 // can then trust the status and code, which a plain error body would not let it do.
 
-import { NenError, asNenError } from './errors.js'
+import { asNenError } from './errors.js'
 import type { Engine, Opened } from './engine/types.js'
 import { headerPairs, isNenResponse, isReserved } from './response.js'
 
@@ -37,9 +37,14 @@ function json(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
 }
 
-/** Seals a failure: its code and status if coded, else ISO-9000 (500) without detail. */
+/**
+ * Seals a failure as a Nen error (PROTOCOL.md §6.1, kind `error`): its code under the code's
+ * status if coded, else ISO-9000 (500) without detail. The client raises it as an authenticated
+ * NenError, never as a result. (A handler that wants its own error JSON returns
+ * `nenResponse(value, { status })` instead.)
+ */
 export function sealFailure(engine: Engine, opened: Opened, e: unknown): SealedAnswer {
-  let err = asNenError(e) ?? new NenError('ISO-9000')
-  if (!Number.isInteger(err.status) || err.status < 400 || err.status > 599) err = new NenError(err.code)
-  return sealed(engine, opened, err.status, err.toBody(), NONE)
+  const r = engine.sealError(opened, asNenError(e)?.code ?? 'ISO-9000')
+  const head = r.headers['x-nen-response'] ?? null
+  return { status: r.status, extra: NONE, body: head === null ? r.body : null, head }
 }

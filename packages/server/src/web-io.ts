@@ -3,7 +3,7 @@
 import { NenError, errorReply } from './errors.js'
 import type { NenReply } from './engine/types.js'
 
-const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature'] as const
+const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature', 'x-nen-idempotency-key'] as const
 
 /** The `x-nen-*` request headers: all the engine reads. */
 export function nenHeaders(headers: Headers): Record<string, string> {

@@ -1,15 +1,15 @@
 // The four Nen routes (/api/nen/handshake, rotate, terminate, status) on Web Request/Response.
 
-import { ACTION_METHOD, HANDSHAKE_MAX_BYTES, runAction, type NenAction } from './actions.js'
+import { ACTION_METHOD, bodyLimit, runAction, type NenAction } from './actions.js'
 import { NenError } from './errors.js'
 import { defaultNen, type Nen } from './config.js'
 import { errorResponse, nenHeaders, readBody, replyResponse } from './web-io.js'
 
 async function handle(nen: Nen, action: NenAction, req: Request): Promise<Response> {
-  if (req.method !== ACTION_METHOD[action]) return errorResponse(new NenError('ISO-6004'), { allow: ACTION_METHOD[action] })
+  if (req.method !== ACTION_METHOD[action]) return errorResponse(new NenError('ISO-6007'), { allow: ACTION_METHOD[action] })
   try {
     const engine = await nen.ready(req.method, req.url)
-    const body = await readBody(req, action === 'handshake' ? HANDSHAKE_MAX_BYTES : nen.maxBodyBytes)
+    const body = await readBody(req, bodyLimit(nen, action))
     return replyResponse(await runAction(engine, action, req.method, req.url, nenHeaders(req.headers), body))
   } catch (e) {
     return errorResponse(e)
@@ -53,7 +53,7 @@ export interface NenRoute {
  * await Next.js's `params`). An unknown action is a plain 404 without a Nen code: the catalogue has
  * none for "no such route" (ISO-6005 means a malformed target, status 400), and inventing one
  * would make clients report a protocol failure for a wrong URL. A known action with the other
- * method is ISO-6004 (405).
+ * method is ISO-6007 (405).
  */
 export function createNenRoute(options: { nen?: Nen } = {}): NenRoute {
   const dispatch = (req: Request) => {

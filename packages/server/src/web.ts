@@ -42,6 +42,18 @@ interface OpenedRequest {
   body: unknown
 }
 
+/** What each verified Request carried, for `idempotencyKeyOf`. */
+const verified = new WeakMap<Request, Opened>()
+
+/**
+ * The verified `x-nen-idempotency-key` of a request a Nen handler is serving (the client's
+ * `idempotencyKey`), or null. Deduplicate on this one only: a plain `Idempotency-Key` header is
+ * outside the signature and any hop may have set or changed it.
+ */
+export function idempotencyKeyOf(req: Request): string | null {
+  return verified.get(req)?.idempotencyKey ?? null
+}
+
 /** Verifies and decrypts `req`, or answers the plain coded error (§6.3). */
 async function openRequest(nen: Nen, req: Request): Promise<OpenedRequest | Response> {
   let engine: Engine
@@ -53,6 +65,7 @@ async function openRequest(nen: Nen, req: Request): Promise<OpenedRequest | Resp
   } catch (e) {
     return errorResponse(e)
   }
+  verified.set(req, opened)
   try {
     return { engine, opened, body: opened.body === null ? null : JSON.parse(opened.body) }
   } catch (e) {

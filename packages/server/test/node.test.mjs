@@ -48,7 +48,7 @@ test('routes: only the four are taken, each with its method', { timeout: 10000 }
     const wrong = await raw(`${srv.url}/api/nen/status`, { method: 'POST' })
     assert.equal(wrong.status, 405)
     assert.equal(wrong.headers.allow, 'GET')
-    assert.equal(JSON.parse(wrong.text).error.code, 'ISO-6004')
+    assert.equal(JSON.parse(wrong.text).error.code, 'ISO-6007')
     const unsigned = await raw(`${srv.url}/api/nen/terminate`)
     assert.equal(unsigned.status, 400)
     assert.equal(JSON.parse(unsigned.text).error.code, 'ISO-1005')
@@ -62,11 +62,11 @@ test('routes: only the four are taken, each with its method', { timeout: 10000 }
 })
 
 test('bodies over maxBodyBytes: 413 with the connection closed, declared or chunked', { timeout: 10000 }, async () => {
-  const nen = createNen({ maxBodyBytes: 2048 })
+  const nen = createNen({ maxBodyBytes: 4096 })
   const srv = await nodeServer(createApp(), { nen })
   try {
     const client = new NenClient(srv.url)
-    await rejectsWith(client.nenFetch('/api/echo', { method: 'POST', body: { pad: 'x'.repeat(3000) } }), 'ISO-4005', 413)
+    await rejectsWith(client.nenFetch('/api/echo', { method: 'POST', body: { pad: 'x'.repeat(5000) } }), 'ISO-4005', 413)
     const chunked = await raw(`${srv.url}/api/echo`, { chunks: Array.from({ length: 8 }, () => 'y'.repeat(1024)) })
     assert.equal(chunked.status, 413)
     assert.equal(chunked.headers.connection, 'close')

@@ -327,17 +327,31 @@ test('replay is ISO-5001, tampering ISO-3002 / ISO-4001, a lost session ISO-2002
   await rejectsWith(engine.open(req({}, { 'x-nen-session': 'f'.repeat(32) })), 'ISO-2002', 401)
   await rejectsWith(engine.open(req({ body: '{"nope":1}' })), 'ISO-6001', 400)
   await rejectsWith(engine.open(req({ method: 'GET' })), 'ISO-6003', 400)
-  await rejectsWith(engine.open(req({ url: '/api/x%zz' })), 'ISO-6005', 400)
-  const small = createWasmEngine({ store: { kind: 'memory' }, maxBodyBytes: 8 })
-  await rejectsWith(small.open(req()), 'ISO-4005', 413)
-  // Lifecycle routes want their method.
-  await rejectsWith(engine.status(req()), 'ISO-6004', 405)
-  await rejectsWith(engine.rotate(req({ method: 'GET', body: undefined })), 'ISO-6004', 405)
-  // The rotate body must be an inner handshake.
+  await rejectsWith(engine.open(req({ url: '/api/x y' })), 'ISO-6005', 400)
+  await rejectsWith(engine.open(req({ url: '/api/%78' })), 'ISO-3002', 401)
+  await rejectsWith(engine.open(req({ method: 'post' })), 'ISO-6004', 405)
+  const small = createWasmEngine({ store: { kind: 'memory' }, maxBodyBytes: 4096 })
+  const big = sess.sign('POST', '/api/x', JSON.stringify({ pad: 'x'.repeat(5000) }))
+  await rejectsWith(small.open({ method: 'POST', url: '/api/x', headers: big.headers, body: big.body }), 'ISO-4005', 413)
+  // Lifecycle routes always answer: plain before authentication (method and body rules first),
+  // sealed after it.
+  const plain = (r, code, status) => {
+    assert.equal(r.status, status)
+    assert.equal(JSON.parse(r.body).error.code, code)
+    assert.equal(r.headers['x-nen-error'], code)
+  }
+  plain(await engine.status(req()), 'ISO-6007', 405)
+  plain(await engine.rotate(req({ method: 'GET', body: undefined })), 'ISO-6007', 405)
+  const term = sess.sign('POST', '/api/nen/terminate', '{}')
+  plain(await engine.terminate({ method: 'POST', url: '/api/nen/terminate', headers: term.headers, body: term.body }), 'ISO-6008', 400)
+  // The rotate body must be an inner handshake: its failure is sealed for the rotate request.
   const rot = sess.sign('POST', '/api/nen/rotate', '{"v":1,"mode":"rsa"}')
-  await rejectsWith(engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot.headers, body: rot.body }), 'ISO-1007', 400)
+  const rotReply = await engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot.headers, body: rot.body })
+  assert.equal(rotReply.status, 400)
+  assert.ok(!rotReply.body.includes('ISO-'))
+  assert.throws(() => sess.open(rot, 400, rotReply.body), (e) => e.code === 'ISO-1007' && e.authenticated === true)
   const rot2 = sess.sign('POST', '/api/nen/rotate')
-  await rejectsWith(engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot2.headers }), 'ISO-1001', 400)
+  plain(await engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot2.headers }), 'ISO-1001', 400)
   // Handshake errors.
   await rejectsWith(engine.handshake('not json'), 'ISO-6001', 400)
   await rejectsWith(engine.handshake(JSON.stringify({ ...JSON.parse(hsBody), v: 2 })), 'ISO-1005', 400)
@@ -572,10 +586,16 @@ test('docs/vectors: handshakes, every method, a stream and a rotation', async ()
   const { engine, session } = await seeded(v)
   for (const e of v.exchanges) {
     engine.setTestNow(e.now_ms)
-    const signed = session.sign(e.method, e.target, e.plaintext_body ?? undefined, e.now_ms)
+    const signed = session.sign(e.method, e.target, e.plaintext_body ?? undefined, e.now_ms, e.idempotency_key ?? undefined)
     assert.deepEqual(signed.headers, e.headers)
     const opened = await engine.open({ method: e.method, url: e.target, headers: signed.headers, body: signed.body })
-    if (e.method === 'HEAD') {
+    assert.equal(opened.idempotencyKey, e.idempotency_key)
+    if (e.answer === 'error') {
+      const r = engine.sealError(opened, e.error_code)
+      assert.equal(r.status, e.status)
+      if (e.method === 'HEAD') assert.equal(r.headers['x-nen-response'], e.response_headers['x-nen-response'])
+      else assert.equal(r.body, e.response_body, `${e.method} ${e.target} error`)
+    } else if (e.method === 'HEAD') {
       assert.equal(engine.sealHead(opened, e.status), e.response_headers['x-nen-response'])
     } else {
       const plain = JSON.stringify(JSON.parse(e.plaintext_response ?? 'null'))

@@ -74,7 +74,8 @@ test('route dispatch: unknown action, wrong method, single-route exports', { tim
   const wrong = await nenRoute.GET(new Request(`${BASE}/api/nen/handshake`))
   assert.equal(wrong.status, 405)
   assert.equal(wrong.headers.get('allow'), 'POST')
-  assert.deepEqual(await wrong.json(), { error: { code: 'ISO-6004', message: 'HTTP method is not supported' } })
+  assert.deepEqual(await wrong.json(), { error: { code: 'ISO-6007', message: 'This Nen endpoint does not accept this method' } })
+  assert.equal(wrong.headers.get('x-nen-error'), 'ISO-6007')
   // A garbage handshake is the native core's coded refusal.
   const bad = await handleHandshake(new Request(`${BASE}/api/nen/handshake`, { method: 'POST', body: '{"v":1,"mode":"hybrid"}' }))
   assert.equal(bad.status, 400)
@@ -126,17 +127,17 @@ test('requests failing verification get plain coded errors; the handler never ru
 })
 
 test('bodies over maxBodyBytes are refused while reading, declared or streamed', { timeout: 10000 }, async () => {
-  const small = createNen({ maxBodyBytes: 1024 })
+  const small = createNen({ maxBodyBytes: 4096 })
   const router = webRouter(createApp(), { nen: small })
   const client = new NenClient(BASE, { fetch: inProcess(router) })
-  await rejectsWith(client.nenFetch('/api/echo', { method: 'POST', body: { pad: 'x'.repeat(2000) } }), 'ISO-4005', 413)
+  await rejectsWith(client.nenFetch('/api/echo', { method: 'POST', body: { pad: 'x'.repeat(5000) } }), 'ISO-4005', 413)
   assert.equal((await (await client.nenFetch('/api/echo', { method: 'POST', body: { pad: 'x'.repeat(100) } })).json()).body.pad.length, 100)
-  // No content-length: a stream of 4 KiB, cut off past the limit.
+  // No content-length: a stream of 8 KiB, cut off past the limit.
   let pulled = 0
   const body = new ReadableStream({
     pull(c) {
       if (pulled++ === 64) return c.close()
-      c.enqueue(new Uint8Array(64).fill(0x61))
+      c.enqueue(new Uint8Array(128).fill(0x61))
     },
   })
   const res = await router(new Request(`${BASE}/api/echo`, { method: 'POST', body, duplex: 'half' }))
@@ -151,9 +152,8 @@ test('nenResponse refuses statuses that cannot carry a sealed body', { timeout: 
   // Returned from a handler anyway (the throw happens inside it), it is an uncoded failure.
   const handler = withNen(() => nenResponse(null, { status: 204 }))
   const client = new NenClient(BASE, { fetch: inProcess((req) => (new URL(req.url).pathname.startsWith('/api/nen/') ? nenRoute.POST(req) : handler(req))) })
-  const res = await client.nenFetch('/api/empty', { method: 'DELETE' })
-  assert.equal(res.status, 500)
-  assert.equal((await res.json()).error.code, 'ISO-9000')
+  const err = await rejectsWith(client.nenFetch('/api/empty', { method: 'DELETE' }), 'ISO-9000', 500)
+  assert.equal(err.authenticated, true)
 })
 
 test('engine failures: a configuration error answers ISO-9001 and is reported once', { timeout: 10000 }, async () => {

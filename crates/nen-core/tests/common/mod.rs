@@ -81,6 +81,7 @@ pub fn parts<'a>(method: &'a str, target: &'a str, req: &'a SignedRequest) -> Re
         timestamp: header(req, "x-nen-timestamp"),
         nonce: header(req, "x-nen-nonce"),
         signature: header(req, "x-nen-signature"),
+        idempotency_key: header(req, "x-nen-idempotency-key"),
         body: req.body.as_deref().map(str::as_bytes),
     }
 }
@@ -96,6 +97,7 @@ pub struct OwnedParts {
     pub timestamp: Option<String>,
     pub nonce: Option<String>,
     pub signature: Option<String>,
+    pub idempotency_key: Option<String>,
     pub body: Option<Vec<u8>>,
 }
 
@@ -111,6 +113,7 @@ impl OwnedParts {
             timestamp: p.timestamp.map(str::to_owned),
             nonce: p.nonce.map(str::to_owned),
             signature: p.signature.map(str::to_owned),
+            idempotency_key: p.idempotency_key.map(str::to_owned),
             body: p.body.map(<[u8]>::to_vec),
         }
     }
@@ -124,6 +127,7 @@ impl OwnedParts {
             timestamp: self.timestamp.as_deref(),
             nonce: self.nonce.as_deref(),
             signature: self.signature.as_deref(),
+            idempotency_key: self.idempotency_key.as_deref(),
             body: self.body.as_deref(),
         }
     }

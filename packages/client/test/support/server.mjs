@@ -82,7 +82,28 @@ export async function startServer(options = {}, files = {}) {
       if (url.pathname === '/api/plain') return send(res, 200, { 'content-type': 'application/json' }, '{"injected":true}')
       if (url.pathname === '/api/fake-expired') return send(res, 401, { 'content-type': 'application/json' }, new nen.NenError('ISO-2002').toBody())
 
-      const opened = await server.open(request)
+      let opened
+      try {
+        opened = await server.open(request)
+      } catch (e) {
+        return fail(res, e) // before authentication: a plain coded error
+      }
+      try {
+        await answer(req, res, url, opened)
+      } catch (e) {
+        // After authentication every answer is sealed, failures included (PROTOCOL.md §6.1).
+        const code = typeof e?.code === 'string' && e.code.startsWith('ISO-') ? e.code : 'ISO-9000'
+        const r = server.sealError(opened, code)
+        send(res, r.status, r.headers, r.body)
+      }
+    } catch (e) {
+      fail(res, e)
+    }
+  })
+
+  async function answer(req, res, url, opened) {
+      if (req.headers['x-test-error']) throw new nen.NenError(req.headers['x-test-error'])
+      if (url.pathname === '/api/throws') throw new Error('handler bug with secret detail')
       if (url.pathname === '/api/swap') {
         // Answers with the response sealed for the previous request.
         const mine = server.seal(opened, '{"for":"this"}', 200)
@@ -121,10 +142,7 @@ export async function startServer(options = {}, files = {}) {
         return res.end()
       }
       send(res, status, { 'content-type': 'application/json' }, server.seal(opened, JSON.stringify(value), status))
-    } catch (e) {
-      fail(res, e)
-    }
-  })
+  }
   await new Promise((r) => httpServer.listen(0, '127.0.0.1', r))
   const { port } = httpServer.address()
   return {

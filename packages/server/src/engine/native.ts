@@ -12,6 +12,7 @@ interface NativeServer {
   openSync(req: EngineRequest): Opened
   seal(opened: Opened, json: string, status?: number): string
   sealHead(opened: Opened, status?: number): string
+  sealError(opened: Opened, code: string): NenReply
   stream(opened: Opened, padBlock?: number): EngineStream
   rotate(req: EngineRequest): Promise<NenReply>
   terminate(req: EngineRequest): Promise<NenReply>
@@ -112,6 +113,7 @@ export async function createNativeEngine(options: EngineOptions): Promise<Engine
     open: (req) => (sync ? inline(() => server.openSync(req)) : later(server.open(req))),
     seal: (opened, json, status) => now(() => server.seal(opened, json, status)),
     sealHead: (opened, status) => now(() => server.sealHead(opened, status)),
+    sealError: (opened, code) => now(() => server.sealError(opened, code)),
     stream: (opened, padBlock) => {
       const s = now(() => server.stream(opened, padBlock))
       return {

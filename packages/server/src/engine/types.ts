@@ -11,9 +11,12 @@ export interface NenReply {
 
 /** An incoming request as engines see it. */
 export interface EngineRequest {
-  /** HTTP method. */
+  /** HTTP method, exactly as received. */
   method: string
-  /** Absolute URL or `path?query`, exactly as the client signed it. */
+  /**
+   * The target exactly as received, the bytes the router dispatched on (`path?query`), or an
+   * absolute URL (reduced to its `path?query` only when it starts with `scheme://`).
+   */
   url: string
   /** At least the `x-nen-*` headers, lower-case names. */
   headers: Record<string, string>
@@ -34,6 +37,11 @@ export interface Opened {
   readonly timestamp: number
   /** The decrypted body as JSON text, or null when the request had none. */
   readonly body: string | null
+  /**
+   * The verified `x-nen-idempotency-key`, or null. Deduplicate on this one only: a plain
+   * `Idempotency-Key` header is outside the signature and any hop may have set or changed it.
+   */
+  readonly idempotencyKey: string | null
 }
 
 /** An encrypted server-sent-event stream answering one request. */
@@ -95,6 +103,7 @@ export interface EngineOptions {
   windowMs?: number
   rotationGraceMs?: number
   maxBodyBytes?: number
+  maxHandshakeBytes?: number
   streamPadding?: number
   modes?: Array<'hybrid' | 'mlkem768'>
   identitySecretKey?: string
@@ -114,12 +123,17 @@ export interface Engine {
   seal(opened: Opened, json: string, status?: number): string
   /** The `x-nen-response` header answering a HEAD request. */
   sealHead(opened: Opened, status?: number): string
+  /**
+   * The sealed reply failing `opened` with `code` under the code's status (HEAD: the
+   * `x-nen-response` header, empty body). Every failure after authentication is answered so.
+   */
+  sealError(opened: Opened, code: string): NenReply
   /** An encrypted SSE stream answering `opened`; `padBlock` overrides `streamPadding`. */
   stream(opened: Opened, padBlock?: number): EngineStream
-  /** Answers the authenticated `POST /api/nen/rotate`. */
+  /** Answers the authenticated `POST /api/nen/rotate`; always resolves to the reply to send. */
   rotate(req: EngineRequest): Promise<NenReply>
-  /** Answers the authenticated `POST /api/nen/terminate`. */
+  /** Answers the authenticated `POST /api/nen/terminate`; always resolves to the reply to send. */
   terminate(req: EngineRequest): Promise<NenReply>
-  /** Answers the authenticated `GET /api/nen/status`. */
+  /** Answers the authenticated `GET /api/nen/status`; always resolves to the reply to send. */
   status(req: EngineRequest): Promise<NenReply>
 }

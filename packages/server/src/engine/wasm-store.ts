@@ -127,10 +127,19 @@ export class WasmSessionStore {
     await this.bounded(() => this.adapter.del(this.sessionKey(sid)))
   }
 
-  /** Shortens a session's lifetime to `ttlMs` from now (rotation grace). */
-  async expireIn(sid: string, ttlMs: number): Promise<void> {
+  /**
+   * Marks a session rotated and shortens its lifetime to `ttlMs` from now (rotation grace).
+   * With the key layout of this adapter interface the once-only rule is not atomic across
+   * instances: see the store notes in README.md.
+   */
+  async retire(sid: string, ttlMs: number): Promise<void> {
     this.cache.delete(sid)
     await this.bounded(() => this.adapter.shorten(this.sessionKey(sid), ttlMs))
+  }
+
+  /** The session's effective end, where this store knows it (undefined: the handshake expiry). */
+  expiresAt(_sid: string): number | undefined {
+    return undefined
   }
 }
 

@@ -11,7 +11,7 @@
 import init, * as glue from '../../wasm/nen_wasm.js'
 import { wasmBase64 } from '../../wasm/nen_wasm_bytes.js'
 import type { Opened as CoreOpened, Parsed as CoreParsed, ServerEngine as CoreEngine, ServerEngineConfig } from '../../wasm/nen_wasm.js'
-import { NenError, asNenError } from '../errors.js'
+import { NenError, asNenError, errorReply } from '../errors.js'
 import { env } from '../env.js'
 import type { Engine, EngineOptions, EngineRequest, EngineStream, NenReply, NenStoreAdapter, Opened } from './types.js'
 import { WasmSessionStore, createMemoryStoreAdapter } from './wasm-store.js'
@@ -72,7 +72,7 @@ function jsonReply(status: number, body: string): NenReply {
   return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body }
 }
 
-const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature'] as const
+const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature', 'x-nen-idempotency-key'] as const
 
 /** The request as the core reads it: only the `x-nen-*` headers, from a plain object or a `Headers`. */
 function coreRequest(req: EngineRequest) {
@@ -131,7 +131,7 @@ function setup(options: EngineOptions): Setup {
     throw new NenError('ISO-9001', { message: 'testRngSeed and testNowMs need NEN_TEST_HOOKS=1' })
   }
   const config: ServerEngineConfig = { wrappingKey }
-  const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
+  const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
   for (const k of passed) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
   return { store: new WasmSessionStore(adapter, prefix, timeoutMs), config }
 }
@@ -228,6 +228,10 @@ class WasmEngineImpl implements WasmEngine {
     return call(() => this.sync().sealHead(this.opened(opened), status))
   }
 
+  sealError(opened: Opened, code: string): NenReply {
+    return call(() => this.sync().sealError(this.opened(opened), code))
+  }
+
   stream(opened: Opened, padBlock?: number): EngineStream {
     const s = call(() => this.sync().stream(this.opened(opened), padBlock))
     return {
@@ -253,33 +257,49 @@ class WasmEngineImpl implements WasmEngine {
     return this.lifecycle('status', req)
   }
 
-  /** The native `lifecycle`: method check, full open (nonce recorded), then the action. */
+  /**
+   * The native `lifecycle`, always answered: method and body rules, full open (nonce recorded),
+   * then the action. Failures before authentication are plain replies; after it, sealed ones.
+   */
   private async lifecycle(action: Action, req: EngineRequest): Promise<NenReply> {
-    const core = await this.core
-    const parsed = call(() => core.parse(coreRequest(req)))
     let opened: CoreOpened
+    let core: CoreEngine
     try {
-      if (parsed.method !== (action === 'status' ? 'GET' : 'POST')) throw new NenError('ISO-6004')
-      opened = await this.openParsed(core, parsed)
-    } finally {
-      parsed.free()
+      core = await this.core
+      const c = core
+      call(() => c.checkLifecycle(action, req.method, req.body !== undefined && req.body.length > 0))
+      const parsed = call(() => c.parse(coreRequest(req)))
+      try {
+        opened = await this.openParsed(c, parsed)
+      } finally {
+        parsed.free()
+      }
+    } catch (e) {
+      return errorReply(coded(e))
     }
     try {
-      switch (action) {
-        case 'rotate': {
-          const r = call(() => core.rotate(opened))
-          await this.store.put(r.newSid, r.newWrapped, r.ttlMs, r.expiresAt)
-          await this.store.expireIn(opened.sid, r.graceMs)
-          return jsonReply(200, r.response)
-        }
-        case 'terminate':
-          await this.store.delete(opened.sid)
-          return jsonReply(200, call(() => core.terminateBody(opened)))
-        case 'status':
-          return jsonReply(200, call(() => core.statusBody(opened)))
-      }
+      return await this.action(core, action, opened)
+    } catch (e) {
+      return call(() => core.sealError(opened, coded(e).code))
     } finally {
       opened.free()
+    }
+  }
+
+  private async action(core: CoreEngine, action: Action, opened: CoreOpened): Promise<NenReply> {
+    switch (action) {
+      case 'rotate': {
+        const r = call(() => core.rotate(opened))
+        // Claim the rotation first: a session has at most one successor.
+        await this.store.retire(opened.sid, r.graceMs)
+        await this.store.put(r.newSid, r.newWrapped, r.ttlMs, r.expiresAt)
+        return jsonReply(200, r.response)
+      }
+      case 'terminate':
+        await this.store.delete(opened.sid)
+        return jsonReply(200, call(() => core.terminateBody(opened)))
+      case 'status':
+        return jsonReply(200, call(() => core.statusBody(opened, this.store.expiresAt(opened.sid))))
     }
   }
 }

@@ -73,8 +73,9 @@ function wrapAsync(fn) {
 }
 
 function wrapMethods(Class, sync, async) {
-  for (const name of sync) Class.prototype[name] = wrapSync(Class.prototype[name])
-  for (const name of async) Class.prototype[name] = wrapAsync(Class.prototype[name])
+  // `setTestNow` exists only in the test build (cargo feature test-hooks).
+  for (const name of sync) if (Class.prototype[name]) Class.prototype[name] = wrapSync(Class.prototype[name])
+  for (const name of async) if (Class.prototype[name]) Class.prototype[name] = wrapAsync(Class.prototype[name])
 }
 
 wrapMethods(native.NenServer, ['handshakeSync', 'openSync', 'seal', 'sealHead', 'sealError', 'stream', 'memoryStats', 'setTestNow'], ['handshake', 'open', 'rotate', 'terminate', 'status'])
@@ -122,6 +123,11 @@ async function callAdapter(adapter, op, key, arg, ttlMs) {
 
 class NenServer extends native.NenServer {
   constructor(options) {
+    // The reproducibility hooks exist only in the test build (cargo feature test-hooks): refuse
+    // them loudly rather than run unseeded while the caller believes otherwise.
+    if (options && (options.testRngSeed !== undefined || options.testNowMs !== undefined) && !native.NenServer.prototype.setTestNow) {
+      throw new NenError('ISO-9001', 'Invalid Nen configuration: testRngSeed exists only in test builds of the addon')
+    }
     const adapter = options && options.store && options.store.adapter
     let opts = options
     let dispatch

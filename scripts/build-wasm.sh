@@ -12,11 +12,15 @@ WBG_VERSION=0.2.130      # must equal the wasm-bindgen crate pin in crates/nen-w
 BINARYEN_VERSION=132     # npm binaryen; Debian's wasm-opt 108 emits modules that fail to load
 # Two builds of the same crate: the browser client's (no server code: ML-DSA signing and the
 # server engine would add about 100 KB) and the edge server engine's (client + `server` feature).
+# The *-test variants add the `test-hooks` feature (a seeded generator, a fixed clock) for the
+# suites that reproduce docs/vectors; they go to wasm-test/ and are never bundled or published.
 VARIANT=${NEN_WASM_VARIANT:-client}
 case "$VARIANT" in
   client) OUT=packages/client/wasm; FEATURES=() ;;
   server) OUT=packages/server/wasm; FEATURES=(--features server) ;;
-  *) echo "NEN_WASM_VARIANT must be client or server" >&2; exit 2 ;;
+  client-test) OUT=packages/client/wasm-test; FEATURES=(--features test-hooks) ;;
+  server-test) OUT=packages/server/wasm-test; FEATURES=(--features server,test-hooks) ;;
+  *) echo "NEN_WASM_VARIANT must be client, server, client-test or server-test" >&2; exit 2 ;;
 esac
 TARGET_DIR=${CARGO_TARGET_DIR:-target}
 STAGE=$TARGET_DIR/nen-wasm-stage-$VARIANT

@@ -32,11 +32,23 @@ build_addon() {
   npx napi build --platform --release
 }
 
+# The test build of the addon (cargo feature `test-hooks`: a seeded generator and a fixed clock
+# for the suites that reproduce docs/vectors) in target/nen-test/, loaded as
+# require('target/nen-test/nen.js'). Its own target dir and a profile without fat LTO, so it
+# neither evicts nor waits for the release build. Never published.
+build_test_addon() {
+  CARGO_TARGET_DIR=target/test-addon npx napi build --platform --profile test-addon \
+    --features test-hooks --output-dir target/nen-test
+  cp nen.js target/nen-test/nen.js
+}
+
 # The WebAssembly core, @withnen/client's dist/ and @withnen/server's dist/ (which bundles the
 # same core for its WASM engine and takes its error catalogue from the addon: build that first).
 build_client() {
   bash scripts/build-wasm.sh
   NEN_WASM_VARIANT=server bash scripts/build-wasm.sh
+  NEN_WASM_VARIANT=client-test bash scripts/build-wasm.sh
+  NEN_WASM_VARIANT=server-test bash scripts/build-wasm.sh
   npm run build --workspace @withnen/client
   npm run build --workspace @withnen/server
   npm run build --workspace @withnen/ai

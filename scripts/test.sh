@@ -21,8 +21,9 @@ step "Rust tests: protocol, published vectors, tamper and property tests, WASM b
 cargo test --workspace --locked
 cargo test -p nen-wasm --features server --locked
 
-step "native addon (release build)"
+step "native addon (release build, and the test build with its reproducibility hooks)"
 build_addon
+build_test_addon
 
 step "WebAssembly core and @withnen/client"
 build_client

@@ -2,41 +2,55 @@
 
 use napi_derive::napi;
 
-/// Options for `new NenServer(options)`. Every field is optional.
-#[napi(object)]
-#[derive(Default)]
-pub struct NenServerOptions {
-    /// Where sessions live. Default: in this process's memory (one instance, development).
-    pub store: Option<StoreOptions>,
-    /// Session lifetime in milliseconds. Default 3 600 000 (one hour); at least 1 000.
-    pub session_ttl_ms: Option<u32>,
-    /// Accepted clock skew either side, in milliseconds. Default 30 000; 1 000 to 3 600 000.
-    pub window_ms: Option<u32>,
-    /// How long a rotated-away session keeps answering in-flight requests, in milliseconds.
-    /// Default 10 000; at most `sessionTtlMs`.
-    pub rotation_grace_ms: Option<u32>,
-    /// Largest request body accepted, in bytes (larger: ISO-4005, 413). Default 1 048 576;
-    /// at least 4 096, since a rotate request carries a sealed handshake (about 2.3 KB).
-    pub max_body_bytes: Option<u32>,
-    /// Largest handshake request accepted, in bytes (larger: ISO-1008, 413), checked before it
-    /// is parsed: handshakes are unauthenticated. Default 65 536; at least 4 096.
-    pub max_handshake_bytes: Option<u32>,
-    /// Pad every stream chunk to a multiple of this many bytes to hide token lengths; 0 turns
-    /// padding off. Default 0 (`@withnen/ai` sets 32).
-    pub stream_padding: Option<u32>,
-    /// Key-exchange modes accepted: `"hybrid"` (X25519 + ML-KEM-768) and/or `"mlkem768"`
-    /// (FIPS-only). Default both.
-    pub modes: Option<Vec<String>>,
-    /// The server's ML-DSA-65 identity: the base64 secret seed from `generateIdentity()`.
-    /// When set, every handshake is signed and clients can pin the public key.
-    pub identity_secret_key: Option<String>,
-    /// Tests only: a base64 32-byte seed for a deterministic generator, so an end-to-end run
-    /// reproduces `docs/vectors`. Refused (ISO-9001) unless the environment has
-    /// `NEN_TEST_HOOKS=1`. Never set it in a product: every key would be predictable.
-    pub test_rng_seed: Option<String>,
-    /// Tests only, with `testRngSeed`: a fixed clock (Unix ms).
-    pub test_now_ms: Option<f64>,
+/// The options struct, once per build: napi-derive does not see `#[cfg]` on fields, so the test
+/// build's extra fields are spliced in here and the published addon never has them.
+macro_rules! server_options {
+    ($($test_only:tt)*) => {
+        /// Options for `new NenServer(options)`. Every field is optional.
+        #[napi(object)]
+        #[derive(Default)]
+        pub struct NenServerOptions {
+            /// Where sessions live. Default: in this process's memory (one instance, development).
+            pub store: Option<StoreOptions>,
+            /// Session lifetime in milliseconds. Default 3 600 000 (one hour); at least 1 000.
+            pub session_ttl_ms: Option<u32>,
+            /// Accepted clock skew either side, in milliseconds. Default 30 000; 1 000 to 3 600 000.
+            pub window_ms: Option<u32>,
+            /// How long a rotated-away session keeps answering in-flight requests, in milliseconds.
+            /// Default 10 000; at most `sessionTtlMs`.
+            pub rotation_grace_ms: Option<u32>,
+            /// Largest request body accepted, in bytes (larger: ISO-4005, 413). Default 1 048 576;
+            /// at least 4 096, since a rotate request carries a sealed handshake (about 2.3 KB).
+            pub max_body_bytes: Option<u32>,
+            /// Largest handshake request accepted, in bytes (larger: ISO-1008, 413), checked before it
+            /// is parsed: handshakes are unauthenticated. Default 65 536; at least 4 096.
+            pub max_handshake_bytes: Option<u32>,
+            /// Pad every stream chunk to a multiple of this many bytes to hide token lengths; 0 turns
+            /// padding off. Default 0 (`@withnen/ai` sets 32).
+            pub stream_padding: Option<u32>,
+            /// Key-exchange modes accepted: `"hybrid"` (X25519 + ML-KEM-768) and/or `"mlkem768"`
+            /// (FIPS-only). Default both.
+            pub modes: Option<Vec<String>>,
+            /// The server's ML-DSA-65 identity: the base64 secret seed from `generateIdentity()`.
+            /// When set, every handshake is signed and clients can pin the public key.
+            pub identity_secret_key: Option<String>,
+            $($test_only)*
+        }
+    };
 }
+
+#[cfg(not(feature = "test-hooks"))]
+server_options!();
+
+#[cfg(feature = "test-hooks")]
+server_options!(
+    /// Test builds only (cargo feature `test-hooks`; absent from the published addon): a
+    /// base64 32-byte seed for a deterministic generator, so an end-to-end run reproduces
+    /// `docs/vectors`. Every key would be predictable.
+    pub test_rng_seed: Option<String>,
+    /// Test builds only, with `testRngSeed`: a fixed clock (Unix ms).
+    pub test_now_ms: Option<f64>,
+);
 
 /// Session-store selection.
 #[napi(object)]

@@ -42,7 +42,8 @@ struct Inner {
 }
 
 /// A fixed clock and a seeded generator, so an end-to-end run can reproduce `docs/vectors`
-/// byte for byte. Refused unless `NEN_TEST_HOOKS=1`: a product must never run on them.
+/// byte for byte. Only the test build (cargo feature `test-hooks`) can make one: the published
+/// addon has neither the options nor `setTestNow`.
 struct TestHooks {
     rng: Mutex<ChaChaRng>,
     now_ms: std::sync::atomic::AtomicU64,
@@ -272,15 +273,15 @@ fn store_from(
     }
 }
 
+#[cfg(not(feature = "test-hooks"))]
+fn test_hooks(_: &NenServerOptions) -> std::result::Result<Option<TestHooks>, ConfigError> {
+    Ok(None)
+}
+
+#[cfg(feature = "test-hooks")]
 fn test_hooks(o: &NenServerOptions) -> std::result::Result<Option<TestHooks>, ConfigError> {
     if o.test_rng_seed.is_none() && o.test_now_ms.is_none() {
         return Ok(None);
-    }
-    if std::env::var("NEN_TEST_HOOKS").as_deref() != Ok("1") {
-        return Err(bad(
-            "testRngSeed",
-            "is refused unless NEN_TEST_HOOKS=1 (tests only)",
-        ));
     }
     let seed = match &o.test_rng_seed {
         Some(s) => unb64_array::<32>(s.trim())
@@ -697,20 +698,6 @@ impl NenServer {
         self.lifecycle(env, Lifecycle::Status, request)
     }
 
-    /// Tests only (`testRngSeed` set, `NEN_TEST_HOOKS=1`): moves the fixed clock.
-    #[napi]
-    pub fn set_test_now(&self, now_ms: f64) -> Result<()> {
-        let t = self
-            .inner
-            .test
-            .as_ref()
-            .ok_or(NenErr::InvalidConfiguration)
-            .or_js()?;
-        t.now_ms
-            .store(now_ms as u64, std::sync::atomic::Ordering::Relaxed);
-        Ok(())
-    }
-
     /// Memory store only: live sessions and remembered nonces (to check memory stays bounded).
     #[napi]
     pub fn memory_stats(&self) -> Result<MemoryStats> {
@@ -747,5 +734,23 @@ fn status_of(status: Option<u32>) -> Result<u16> {
     match status.unwrap_or(200) {
         s @ 100..=599 => Ok(s as u16),
         _ => Err(js_error(NenErr::InvalidConfiguration)),
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+#[napi]
+impl NenServer {
+    /// Test builds only (`testRngSeed` set): moves the fixed clock.
+    #[napi]
+    pub fn set_test_now(&self, now_ms: f64) -> Result<()> {
+        let t = self
+            .inner
+            .test
+            .as_ref()
+            .ok_or(NenErr::InvalidConfiguration)
+            .or_js()?;
+        t.now_ms
+            .store(now_ms as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
     }
 }

@@ -30,6 +30,7 @@ pub fn with_rng<T>(f: impl FnOnce(&mut ChaChaRng) -> Result<T, Error>) -> Result
 }
 
 /// Replaces the generator with a deterministic one (tests and vector checks only).
+#[cfg(any(test, feature = "test-hooks"))]
 pub fn set_seed(seed: &[u8]) -> Result<(), Error> {
     let seed: [u8; 32] = seed.try_into().map_err(|_| Error::InvalidConfiguration)?;
     RNG.with(|cell| {
@@ -83,6 +84,7 @@ pub fn timestamp_from_js(t: f64) -> Result<u64, Error> {
 /// reproduce `docs/vectors` byte for byte. Never call it in an application: every session made
 /// afterwards is predictable by anyone who knows the seed. Not part of the public API of
 /// `@withnen/client`, which must not re-export it.
+#[cfg(feature = "test-hooks")]
 #[wasm_bindgen::prelude::wasm_bindgen(js_name = __setTestSeed)]
 pub fn set_test_seed(seed: &[u8]) -> crate::error::JsResult<()> {
     Ok(set_seed(seed)?)

@@ -62,8 +62,8 @@ export interface ServerEngineConfig {
   /** The 32-byte key (base64) that wraps sessions for the store. Required. */
   wrappingKey: string;
   /**
-   * Tests only: a base64 32-byte seed for a deterministic generator (the native `testRngSeed`;
-   * the caller enforces `NEN_TEST_HOOKS=1`). Never in a product.
+   * Test builds only (cargo feature `test-hooks`; the published engine refuses it): a base64
+   * 32-byte seed for a deterministic generator. Never in a product.
    */
   testRngSeed?: string;
   /** Tests only, with `testRngSeed`: a fixed clock (Unix ms). */
@@ -283,6 +283,38 @@ fn bad(option: &'static str, must: &'static str) -> ConfigError {
     ConfigError { option, must }
 }
 
+/// The seeded generator and fixed clock of a test build (cargo feature `test-hooks`); the
+/// published engine refuses the options, and has no `setTestNow`.
+#[cfg(any(test, feature = "test-hooks"))]
+fn test_hooks(init: &EngineInit) -> Result<Option<TestHooks>, ConfigError> {
+    Ok(match (&init.test_rng_seed, init.test_now_ms) {
+        (None, None) => None,
+        (None, Some(_)) => return Err(bad("testNowMs", "needs testRngSeed")),
+        (Some(seed), now) => Some(TestHooks {
+            rng: RefCell::new(ChaChaRng::from_seed(
+                unb64_array::<32>(seed.trim())
+                    .map_err(|_| bad("testRngSeed", "must be a base64 32-byte seed"))?,
+            )),
+            now_ms: Cell::new(match now {
+                None => monotonic_now_ms(),
+                Some(t) if t.is_finite() && t >= 0.0 => t as u64,
+                Some(_) => return Err(bad("testNowMs", "must be a time in Unix ms")),
+            }),
+        }),
+    })
+}
+
+#[cfg(not(any(test, feature = "test-hooks")))]
+fn test_hooks(init: &EngineInit) -> Result<Option<TestHooks>, ConfigError> {
+    match (&init.test_rng_seed, init.test_now_ms) {
+        (None, None) => Ok(None),
+        _ => Err(bad(
+            "testRngSeed",
+            "exists only in test builds of the engine",
+        )),
+    }
+}
+
 impl ServerEngine {
     /// Builds the engine from plain values; ISO-9001 naming the option at fault.
     pub fn from_init(init: &EngineInit) -> Result<Self, ConfigError> {
@@ -304,21 +336,7 @@ impl ServerEngine {
             unb64_array::<32>(wrapping.trim())
                 .map_err(|_| bad("wrappingKey", "must be a base64 32-byte key"))?,
         );
-        let test = match (&init.test_rng_seed, init.test_now_ms) {
-            (None, None) => None,
-            (None, Some(_)) => return Err(bad("testNowMs", "needs testRngSeed")),
-            (Some(seed), now) => Some(TestHooks {
-                rng: RefCell::new(ChaChaRng::from_seed(
-                    unb64_array::<32>(seed.trim())
-                        .map_err(|_| bad("testRngSeed", "must be a base64 32-byte seed"))?,
-                )),
-                now_ms: Cell::new(match now {
-                    None => monotonic_now_ms(),
-                    Some(t) if t.is_finite() && t >= 0.0 => t as u64,
-                    Some(_) => return Err(bad("testNowMs", "must be a time in Unix ms")),
-                }),
-            }),
-        };
+        let test = test_hooks(init)?;
         Ok(Self {
             policy,
             wrapping_key,
@@ -342,6 +360,7 @@ impl ServerEngine {
     }
 
     /// Moves the fixed test clock; ISO-9001 without test hooks.
+    #[cfg(any(test, feature = "test-hooks"))]
     pub fn set_test_now_ms(&self, now_ms: u64) -> Result<(), Error> {
         let t = self.test.as_ref().ok_or(Error::InvalidConfiguration)?;
         t.now_ms.set(now_ms);
@@ -682,15 +701,6 @@ impl ServerEngine {
             .map_or(JsValue::NULL, |k| JsValue::from_str(&k))
     }
 
-    /// Tests only (`testRngSeed` set): moves the fixed clock. ISO-9001 otherwise.
-    #[wasm_bindgen(js_name = setTestNow)]
-    pub fn set_test_now(&self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<()> {
-        if !(now_ms.is_finite() && now_ms >= 0.0) {
-            return Err(Error::InvalidConfiguration.into());
-        }
-        Ok(self.set_test_now_ms(now_ms as u64)?)
-    }
-
     /// Accepted clock skew, ms.
     #[wasm_bindgen(getter = windowMs)]
     pub fn window_ms(&self) -> f64 {
@@ -915,5 +925,18 @@ impl ServerStream {
     #[wasm_bindgen(getter)]
     pub fn finished(&self) -> bool {
         self.sealer.is_finished()
+    }
+}
+
+#[cfg(feature = "test-hooks")]
+#[wasm_bindgen]
+impl ServerEngine {
+    /// Test builds only (`testRngSeed` set): moves the fixed clock. ISO-9001 otherwise.
+    #[wasm_bindgen(js_name = setTestNow)]
+    pub fn set_test_now(&self, #[wasm_bindgen(js_name = nowMs)] now_ms: f64) -> JsResult<()> {
+        if !(now_ms.is_finite() && now_ms >= 0.0) {
+            return Err(Error::InvalidConfiguration.into());
+        }
+        Ok(self.set_test_now_ms(now_ms as u64)?)
     }
 }

@@ -5,11 +5,11 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import init, * as core from '../wasm/nen_wasm.js'
-import { wasmBase64 } from '../wasm/nen_wasm_bytes.js'
+// The test build of the core (`test-hooks`): the published one has no __setTestSeed.
+import init, * as core from '../wasm-test/nen_wasm.js'
+import { wasmBase64 } from '../wasm-test/nen_wasm_bytes.js'
 import { startServer } from './support/server.mjs'
 
-process.env.NEN_TEST_HOOKS = '1'
 await init({ module_or_path: Buffer.from(wasmBase64, 'base64') })
 
 const vector = (name) => JSON.parse(readFileSync(new URL(`../../../docs/vectors/${name}.json`, import.meta.url), 'utf8'))

@@ -45,7 +45,7 @@ export interface NenOptions {
    * may quote the decrypted payload). Coded errors a handler throws on purpose are not logged.
    */
   onError?: (error: unknown, info: NenErrorInfo) => void
-  /** Tests only (needs `NEN_TEST_HOOKS=1`): deterministic randomness. Never in a product. */
+  /** Test builds of the engines only (the published ones refuse it): deterministic randomness. */
   testRngSeed?: string
   /** Tests only, with `testRngSeed`: a fixed clock, Unix ms. */
   testNowMs?: number

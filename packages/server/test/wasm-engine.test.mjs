@@ -16,8 +16,9 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { build } from 'esbuild'
 import { NenClient, NenError as ClientNenError, createNenStream } from '../../client/dist/index.mjs'
-import initClientCore, * as clientCore from '../../client/wasm/nen_wasm.js'
-import { wasmBase64 } from '../../client/wasm/nen_wasm_bytes.js'
+// The test build of the client core (wasm-test/): the published one has no __setTestSeed.
+import initClientCore, * as clientCore from '../../client/wasm-test/nen_wasm.js'
+import { wasmBase64 } from '../../client/wasm-test/nen_wasm_bytes.js'
 
 const require = createRequire(import.meta.url)
 const native = require('../../../nen.js')
@@ -41,6 +42,27 @@ await build({
   logLevel: 'warning',
 })
 const { createWasmEngine, loadWasmEngine, createMemoryStoreAdapter, NenError, errorReply } = await import(pathToFileURL(out).href)
+// The same engine over the test build of the core (wasm-test/, cargo feature test-hooks), for the
+// byte-for-byte vector reproduction: the published core refuses testRngSeed.
+const testOut = join(dir, 'engine-test.mjs')
+await build({
+  stdin: { contents: "export * from './src/engine/wasm.ts'\n", resolveDir: join(here, '..'), loader: 'ts' },
+  bundle: true,
+  format: 'esm',
+  platform: 'neutral',
+  target: 'es2022',
+  outfile: testOut,
+  logLevel: 'warning',
+  plugins: [
+    {
+      name: 'wasm-test',
+      setup(b) {
+        b.onResolve({ filter: /\/wasm\/nen_wasm(_bytes)?\.js$/ }, (a) => ({ path: join(here, '..', 'wasm-test', a.path.split('/').pop()) }))
+      },
+    },
+  ],
+})
+const testEngine = await import(pathToFileURL(testOut).href)
 rmSync(dir, { recursive: true, force: true })
 
 // The client core used directly (seeding, signing by hand): a separate instance from the
@@ -447,7 +469,9 @@ test('configuration errors are ISO-9001', async () => {
   throwsWith(() => createWasmEngine({ store: { kind: 'redis', url: 'redis://x' } }), 'ISO-9001')
   throwsWith(() => createWasmEngine({ store: { kind: 'redis-cluster', nodes: ['redis://x'] } }), 'ISO-9001')
   throwsWith(() => createWasmEngine({ store: { kind: 'js', adapter } }), 'ISO-9001')
-  throwsWith(() => createWasmEngine({ store: { kind: 'memory' }, testRngSeed: WRAPPING_KEY }), 'ISO-9001')
+  // The published core has no test hooks: the option is refused, naming it.
+  await rejectsWith(loadWasmEngine({ store: { kind: 'memory' }, testRngSeed: WRAPPING_KEY }), 'ISO-9001', 500)
+  assert.throws(() => createWasmEngine({ store: { kind: 'memory' } }).setTestNow(1), (e) => e.code === 'ISO-9001')
   for (const bad of [
     { store: { kind: 'js', adapter, wrappingKey: 'short' } },
     { store: { kind: 'memory' }, modes: ['rsa'] },
@@ -560,11 +584,10 @@ const vector = (name) => JSON.parse(readFileSync(new URL(`../../../docs/vectors/
 const hex = (h) => Buffer.from(h, 'hex')
 
 async function seeded(v) {
-  process.env.NEN_TEST_HOOKS = '1'
-  try {
+  {
     const options = { store: { kind: 'memory' }, testRngSeed: hex(v.server_rng_seed).toString('base64'), testNowMs: v.handshake.now_ms, sessionTtlMs: v.handshake.ttl_ms }
     if (v.handshake.identity_seed) options.identitySecretKey = hex(v.handshake.identity_seed).toString('base64')
-    const engine = await loadWasmEngine(options)
+    const engine = await testEngine.loadWasmEngine(options)
     const core = clientCoreReady()
     core.__setTestSeed(hex(v.client_rng_seed))
     const hs = core.ClientHandshake.start(v.handshake.mode)
@@ -574,8 +597,6 @@ async function seeded(v) {
     const session = hs.finish(reply.body, v.handshake.identity_public_key ?? undefined)
     assert.equal(session.sid, v.handshake.sid)
     return { engine, session }
-  } finally {
-    delete process.env.NEN_TEST_HOOKS
   }
 }
 

@@ -7,7 +7,9 @@ import http from 'node:http'
 import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
-const nen = require('../../../../nen.js')
+// The test build of the addon (scripts/lib.sh build_test_addon): the release one has no
+// testRngSeed / setTestNow, which the vector reproduction needs.
+const nen = require('../../../../target/nen-test/nen.js')
 
 const readBody = (req) =>
   new Promise((resolve, reject) => {
@@ -24,6 +26,7 @@ const readBody = (req) =>
 export async function startServer(options = {}, files = {}) {
   let server = new nen.NenServer(options)
   const wire = [] // every request and response body as sent
+  const hits = [] // every request received: method, raw target, and whether it carried a signature
   const items = new Map()
   let lastSealed // for the response-swap route
 
@@ -35,11 +38,12 @@ export async function startServer(options = {}, files = {}) {
   const reply = (res, r) => send(res, r.status, r.headers, r.body)
   const fail = (res, e) => reply(res, nen.errorReply(e))
 
-  const app = async (opened, url) => {
+  const app = async (opened, url, req) => {
     const body = opened.body === null ? null : JSON.parse(opened.body)
-    const m = /^\/api\/items(?:\/(\w+))?$/.exec(url.pathname)
+    const m = /^\/api\/items(?:\/([^/]+))?$/.exec(url.pathname)
     if (m) {
-      const id = m[1]
+      // One path segment, percent-decoded: `/api/items/a%2Fb` is the item `a/b`.
+      const id = m[1] === undefined ? undefined : decodeURIComponent(m[1])
       switch (opened.method) {
         case 'GET':
           if (!id) return [200, { items: [...items.values()], query: Object.fromEntries(url.searchParams) }]
@@ -61,7 +65,24 @@ export async function startServer(options = {}, files = {}) {
           return [200, { deleted: items.delete(id), reason: body?.reason ?? null }]
       }
     }
-    if (url.pathname === '/api/echo') return [200, { method: opened.method, body, query: url.search }]
+    if (url.pathname === '/api/echo') {
+      return [200, { method: opened.method, body, query: url.search, url: req.url, params: [...url.searchParams] }]
+    }
+    // What the handler saw of any target under /api/target: the raw request target, and the
+    // path segments and query pairs a router would read from it.
+    if (url.pathname === '/api/target' || url.pathname.startsWith('/api/target/')) {
+      return [
+        200,
+        {
+          method: opened.method,
+          url: req.url,
+          pathname: url.pathname,
+          search: url.search,
+          segments: url.pathname.split('/').slice(3).map(decodeURIComponent),
+          params: [...url.searchParams],
+        },
+      ]
+    }
     return [404, { error: 'no route' }]
   }
 
@@ -74,12 +95,17 @@ export async function startServer(options = {}, files = {}) {
     }
     const raw = await readBody(req)
     wire.push(raw)
+    hits.push({ method: req.method, url: req.url, signed: 'x-nen-signature' in req.headers })
     const request = { method: req.method, url: req.url, headers: req.headers, body: raw }
     try {
       const action = /^\/api\/nen\/(handshake|rotate|terminate|status)$/.exec(url.pathname)?.[1]
       if (action === 'handshake') return reply(res, await server.handshake(raw))
       if (action) return reply(res, await server[action](request))
       if (url.pathname === '/api/plain') return send(res, 200, { 'content-type': 'application/json' }, '{"injected":true}')
+      // A hop that redirects: same origin (307 keeps the method and body when followed), or to
+      // wherever `?to=` says (302).
+      if (url.pathname === '/api/redirect/307') return send(res, 307, { location: '/api/echo' }, '')
+      if (url.pathname === '/api/redirect/302') return send(res, 302, { location: url.searchParams.get('to') ?? '/api/echo' }, '')
       if (url.pathname === '/api/fake-expired') return send(res, 401, { 'content-type': 'application/json' }, new nen.NenError('ISO-2002').toBody())
 
       let opened
@@ -136,7 +162,7 @@ export async function startServer(options = {}, files = {}) {
         wire.push(end)
         return res.end(end)
       }
-      const [status, value] = fixedReply ? [Number(req.headers['x-test-status'] ?? 200), JSON.parse(fixedReply)] : await app(opened, url)
+      const [status, value] = fixedReply ? [Number(req.headers['x-test-status'] ?? 200), JSON.parse(fixedReply)] : await app(opened, url, req)
       if (opened.method === 'HEAD') {
         res.writeHead(status, { 'x-nen-response': server.sealHead(opened, status) })
         return res.end()
@@ -155,6 +181,7 @@ export async function startServer(options = {}, files = {}) {
       server = new nen.NenServer(options)
     },
     wire,
+    hits,
     close: () => new Promise((r) => httpServer.close(r)),
   }
 }

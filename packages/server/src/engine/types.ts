@@ -107,7 +107,7 @@ export interface EngineOptions {
   streamPadding?: number
   modes?: Array<'hybrid' | 'mlkem768'>
   identitySecretKey?: string
-  /** Tests only (needs `NEN_TEST_HOOKS=1`): deterministic randomness. */
+  /** Test builds of the engines only (refused by the published ones): deterministic randomness. */
   testRngSeed?: string
   /** Tests only, with `testRngSeed`: a fixed clock. */
   testNowMs?: number

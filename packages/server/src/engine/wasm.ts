@@ -127,9 +127,6 @@ function setup(options: EngineOptions): Setup {
     default:
       throw new NenError('ISO-9001', { message: `unknown store kind ${String((s as { kind?: unknown }).kind)}` })
   }
-  if ((options.testRngSeed !== undefined || options.testNowMs !== undefined) && env('NEN_TEST_HOOKS') !== '1') {
-    throw new NenError('ISO-9001', { message: 'testRngSeed and testNowMs need NEN_TEST_HOOKS=1' })
-  }
   const config: ServerEngineConfig = { wrappingKey }
   const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
   for (const k of passed) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
@@ -144,7 +141,7 @@ export interface WasmEngine extends Engine {
   ready(): Promise<void>
   /** The identity's public key (base64), or null without one; available once `ready()` resolved. */
   readonly identityPublicKey: string | null
-  /** Tests only (`testRngSeed`, `NEN_TEST_HOOKS=1`): moves the fixed clock. */
+  /** Test builds of the core only (`testRngSeed`): moves the fixed clock; ISO-9001 otherwise. */
   setTestNow(nowMs: number): void
 }
 
@@ -173,8 +170,10 @@ class WasmEngineImpl implements WasmEngine {
 
   setTestNow(nowMs: number): void {
     if (!this.loaded) throw new NenError('ISO-9001', { message: 'engine not ready' })
-    const core = this.loaded
-    call(() => core.setTestNow(nowMs))
+    // Only the test build of the core (cargo feature test-hooks) has it.
+    const core = this.loaded as unknown as { setTestNow?: (nowMs: number) => void }
+    if (typeof core.setTestNow !== 'function') throw new NenError('ISO-9001', { message: 'setTestNow exists only in test builds' })
+    call(() => core.setTestNow?.(nowMs))
   }
 
   private opened(o: Opened): CoreOpened {

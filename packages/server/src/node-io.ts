@@ -27,6 +27,20 @@ export function nenHeaders(headers: NodeRequest['headers']): Record<string, stri
  */
 export const signedUrl = (req: NodeRequest) => req.originalUrl ?? req.url ?? '/'
 
+/**
+ * The target to verify: `signedUrl`, which must be origin-form (start with `/`), else ISO-6005.
+ * An absolute-form request line (`POST http://host/path`) is refused rather than reduced to its
+ * path: Node routers disagree about its authority (`new URL('http:///api/items')` is host `api`,
+ * path `/items`; parseurl reads `http://x;/api/items` as path `;/api/items`), so the path Nen
+ * would verify is not the one that runs, and the authority is unsigned. Origin servers only get
+ * absolute-form from proxies (RFC 9112 §3.2.2); a proxy in front of Node sends origin-form.
+ */
+export function originTarget(req: NodeRequest): string {
+  const t = signedUrl(req)
+  if (!t.startsWith('/')) throw new NenError('ISO-6005')
+  return t
+}
+
 const decoder = new TextDecoder()
 
 /** What a body parser left, as the raw envelope; undefined if none ran. */
@@ -158,7 +172,7 @@ export async function openRequest(nen: Nen, req: NodeRequest, res: NodeResponse)
   try {
     engine = await nen.ready(method, signedUrl(req))
     const body = await readBody(req, nen.maxBodyBytes)
-    opened = await engine.open({ method, url: signedUrl(req), headers: nenHeaders(req.headers), body })
+    opened = await engine.open({ method, url: originTarget(req), headers: nenHeaders(req.headers), body })
   } catch (e) {
     sendError(res, e)
     return null

@@ -4,7 +4,7 @@
 import { NenError } from './errors.js'
 import { defaultNen, pathOf, type Nen } from './config.js'
 import { ACTION_METHOD, bodyLimit, runAction, type NenAction } from './actions.js'
-import { nenHeaders, openRequest, readBody, send, sendAnswer, sendError, sendFailure, signedUrl } from './node-io.js'
+import { nenHeaders, openRequest, originTarget, readBody, send, sendAnswer, sendError, sendFailure, signedUrl } from './node-io.js'
 import type { NenNodeHandler, NenNodeOptions, NenNodeRoutes, NenNodeRoutesOptions, NodeRequest, NodeResponse } from './node-types.js'
 
 export type {
@@ -51,7 +51,7 @@ async function runRoute(nen: Nen, action: NenAction, req: NodeRequest, res: Node
   try {
     const engine = await nen.ready(method, signedUrl(req))
     const body = await readBody(req, bodyLimit(nen, action))
-    const r = await runAction(engine, action, method, signedUrl(req), nenHeaders(req.headers), body)
+    const r = await runAction(engine, action, method, originTarget(req), nenHeaders(req.headers), body)
     send(res, r.status, r.headers, r.body)
   } catch (e) {
     sendError(res, e)

@@ -13,24 +13,29 @@ declare module './index' {
 }
 
 /**
- * A session store written in JavaScript (Upstash REST, a custom backend). Values are opaque
- * base64 strings (sessions are wrapped before they reach the adapter); every write carries a TTL.
+ * A session store written in JavaScript (Upstash REST, a custom backend), on the store layout of
+ * PROTOCOL.md §9: one record per session key holding the wrapped entry (opaque base64), the end of
+ * its rotation grace once rotated, and its replay records, so that nothing can evict a replay
+ * record without the session it guards. Every write carries a TTL.
  */
 export interface NenStoreAdapter {
-  /** The value at `key`, or null. */
-  get(key: string): Promise<string | null>
-  /** Stores `value` at `key` for `ttlMs`. */
-  set(key: string, value: string, ttlMs: number): Promise<void>
-  /** Deletes `key`. */
-  del(key: string): Promise<void>
-  /** Lowers the TTL of `key` to `ttlMs` if that is shorter (never extends it). */
-  shorten(key: string, ttlMs: number): Promise<void>
+  /** The record at `key`: its entry and, once rotated, the end of its grace (Unix ms); null if absent. */
+  load(key: string): Promise<{ entry: string; retiredAt: number | null } | null>
+  /** Replaces the record at `key` with a fresh one holding `entry`, expiring in `ttlMs`. */
+  put(key: string, entry: string, ttlMs: number): Promise<void>
+  /** Deletes the record: the session and all its replay records. */
+  delete(key: string): Promise<void>
   /**
-   * Atomically: if `sessionKey` does not exist answer `'gone'`; else set `nonceKey` only if it
-   * is absent, with `ttlMs`, answering `'ok'`, or `'replay'` if it was present. Must be atomic
-   * (a Lua script, or SET NX PX after an EXISTS in one transaction): replay protection rests on it.
+   * Atomically and once: `'gone'` if the record is absent, `'rotated'` if it was retired before;
+   * else records `atMs` as its end, lowers its TTL to `ttlMs` (never raises it) and answers `'ok'`.
    */
-  recordNonce(sessionKey: string, nonceKey: string, ttlMs: number): Promise<'ok' | 'gone' | 'replay'>
+  retire(key: string, atMs: number, ttlMs: number): Promise<'ok' | 'gone' | 'rotated'>
+  /**
+   * Atomically: `'gone'` if the record is absent; `'replay'` if `nonce` is recorded in it with a
+   * time after `nowMs`; else records `nonce` until `untilMs` inside the same record (pruning
+   * expired ones) and answers `'ok'`. Replay protection rests on this being one atomic step.
+   */
+  recordNonce(key: string, nonce: string, nowMs: number, untilMs: number): Promise<'ok' | 'gone' | 'replay'>
 }
 
 /** `NenServerOptions` whose store may be a JavaScript adapter. */

@@ -99,23 +99,24 @@ native.NenClientSession.prototype.openHead = function (request, status, header) 
 wrapMethods(native.NenStreamReader, ['push', 'finish'], [])
 
 // A store written in JavaScript: the addon calls one dispatcher, which forwards to the adapter.
-async function callAdapter(adapter, op, key, arg, ttlMs) {
+// `load` answers "<entry>" or "<entry> <retiredAt>" (entries are base64, without spaces).
+async function callAdapter(adapter, op, key, arg, a, b) {
   switch (op) {
-    case 'get': {
-      const v = await adapter.get(key)
-      return v == null ? null : String(v)
+    case 'load': {
+      const r = await adapter.load(key)
+      if (r == null) return null
+      return r.retiredAt == null ? String(r.entry) : `${r.entry} ${Math.trunc(Number(r.retiredAt))}`
     }
-    case 'set':
-      await adapter.set(key, arg, ttlMs)
+    case 'put':
+      await adapter.put(key, arg, a)
       return null
-    case 'del':
-      await adapter.del(key)
+    case 'delete':
+      await adapter.delete(key)
       return null
-    case 'shorten':
-      await adapter.shorten(key, ttlMs)
-      return null
+    case 'retire':
+      return String(await adapter.retire(key, a, b))
     case 'recordNonce':
-      return String(await adapter.recordNonce(key, arg, ttlMs))
+      return String(await adapter.recordNonce(key, arg, a, b))
     default:
       throw new Error(`unknown store operation ${op}`)
   }
@@ -134,7 +135,7 @@ class NenServer extends native.NenServer {
     if (adapter) {
       const { adapter: _, ...store } = options.store
       opts = { ...options, store: { ...store, kind: 'js' } }
-      dispatch = (op, key, arg, ttlMs) => callAdapter(adapter, op, key, arg, ttlMs)
+      dispatch = (op, key, arg, a, b) => callAdapter(adapter, op, key, arg, a, b)
     }
     try {
       super(opts, dispatch)

@@ -12,8 +12,8 @@ const PORT = 16390
 const CLUSTER = [17101, 17102, 17103]
 const wrappingKey = crypto.randomBytes(32).toString('base64')
 
-const redisServer = (extra = {}) =>
-  new nen.NenServer({ store: { kind: 'redis', url: `redis://127.0.0.1:${PORT}`, wrappingKey, timeoutMs: 500, ...extra } })
+const redisServer = (extra = {}, options = {}) =>
+  new nen.NenServer({ store: { kind: 'redis', url: `redis://127.0.0.1:${PORT}`, wrappingKey, timeoutMs: 500, ...extra }, ...options })
 
 test.before(() => {
   redis.start(PORT)
@@ -59,22 +59,65 @@ test('rotation across instances with a grace period', async () => {
   await roundTrip(a, session, 'GET', '/api/old-in-grace')
 })
 
-test('what Redis holds is wrapped: no session key, no plaintext', async () => {
+test('what Redis holds is wrapped: one record per session, no session key, no plaintext', async () => {
   const server = redisServer({ keyPrefix: 'wraptest:' })
   const session = await connect(server)
   await roundTrip(server, session, 'POST', '/api/secret', { card: '4111111111111111' })
   const keys = redis.cli(PORT, '--scan', '--pattern', 'wraptest:*').stdout.trim().split('\n')
-  const sessionKey = keys.find((k) => k.endsWith(':s'))
-  assert.ok(sessionKey.includes(`{${session.sid}}`), 'session and nonces share a hash tag')
-  assert.ok(keys.some((k) => k.includes(':n:')), 'nonce recorded')
-  const ttl = Number(redis.cli(PORT, 'pttl', sessionKey).stdout.trim())
-  assert.ok(ttl > 0 && ttl <= 3_600_000, `session key has a TTL (${ttl})`)
-  for (const k of keys) assert.ok(Number(redis.cli(PORT, 'pttl', k).stdout.trim()) > 0, `${k} has a TTL`)
-  const raw = Buffer.from(redis.cli(PORT, '--no-raw', 'get', sessionKey).stdout.trim().replace(/^"|"$/g, ''), 'latin1')
-  assert.ok(!raw.includes('4111'))
+  // The session and its replay records are one hash: nothing can evict one without the other.
+  assert.deepEqual(keys, [`wraptest:{${session.sid}}`])
+  const fields = redis.cli(PORT, 'hkeys', keys[0]).stdout.trim().split('\n')
+  assert.ok(fields.includes('s'), 'entry')
+  assert.ok(fields.some((f) => /^n:[0-9a-f]{24}$/.test(f)), `nonce recorded in the record: ${fields}`)
+  assert.equal(redis.cli(PORT, 'type', keys[0]).stdout.trim(), 'hash')
+  const ttl = Number(redis.cli(PORT, 'pttl', keys[0]).stdout.trim())
+  assert.ok(ttl > 0 && ttl <= 3_600_000, `the record has a TTL (${ttl})`)
+  const raw = Buffer.from(redis.cli(PORT, '--no-raw', 'hget', keys[0], 's').stdout.trim().replace(/^"|"$/g, ''), 'latin1')
+  assert.ok(raw.length > 100 && !raw.includes('4111'))
   // A second instance with another wrapping key cannot read the session.
   const intruder = redisServer({ keyPrefix: 'wraptest:', wrappingKey: crypto.randomBytes(32).toString('base64') })
   await rejectsWith(() => intruder.open(sign(session, 'GET', '/api/x').req), 'ISO-8002', 500)
+  // Terminate deletes the session and its replay records: nothing of it is left.
+  const t = sign(session, 'POST', '/api/nen/terminate')
+  assert.equal((await server.terminate(t.req)).status, 200)
+  assert.equal(redis.cli(PORT, '--scan', '--pattern', 'wraptest:*').stdout.trim(), '')
+})
+
+test('one successor per session across instances; status reports the end of the grace', async () => {
+  const a = redisServer({}, { rotationGraceMs: 20_000 })
+  const b = redisServer({}, { rotationGraceMs: 20_000 })
+  const session = await connect(a)
+  const rot = session.beginRotation()
+  const rr = sign(session, 'POST', '/api/nen/rotate', JSON.parse(rot.body))
+  const before = Date.now()
+  rot.finish(session.open(rr.signed, 200, (await a.rotate(rr.req)).body))
+  const st = sign(session, 'GET', '/api/nen/status')
+  const exp = JSON.parse(session.open(st.signed, 200, (await b.status(st.req)).body)).exp
+  assert.ok(exp >= before + 20_000 && exp <= Date.now() + 20_000, `exp ${exp}`)
+  const ttl = Number(redis.cli(PORT, 'pttl', `nen:{${session.sid}}`).stdout.trim())
+  assert.ok(ttl > 0 && ttl <= 20_000, `the old record's TTL was shortened to the grace (${ttl})`)
+  // Two concurrent second rotations on two instances: both refused, sealed.
+  const tries = await Promise.all(
+    [a, b].map(async (srv) => {
+      const r2 = session.beginRotation()
+      const q = sign(session, 'POST', '/api/nen/rotate', JSON.parse(r2.body))
+      const reply = await srv.rotate(q.req)
+      assert.equal(reply.status, 409)
+      assert.throws(() => session.open(q.signed, 409, reply.body), (e) => e.code === 'ISO-2004' && e.authenticated)
+    }),
+  )
+  assert.equal(tries.length, 2)
+})
+
+test('the unwrapped-session cache is filled only by verified requests', async () => {
+  const server = redisServer()
+  for (let i = 0; i < 10; i++) await connect(server)
+  assert.equal(server.cachedSessions, 0)
+  const session = await connect(server)
+  await rejectsWith(() => server.open({ ...sign(session, 'GET', '/api/x').req, url: '/api/y' }), 'ISO-3002', 401)
+  assert.equal(server.cachedSessions, 0)
+  await roundTrip(server, session, 'GET', '/api/x')
+  assert.equal(server.cachedSessions, 1)
 })
 
 test('Redis down: fail closed within the timeout; back: requests succeed in the same process', async () => {

@@ -80,3 +80,38 @@ pub fn generate_identity() -> napi::Result<NenIdentity> {
 /// The protocol version this addon speaks.
 #[napi]
 pub const PROTOCOL_VERSION: u32 = nen_core::PROTOCOL_VERSION as u32;
+
+/// The session-store layout (`nen_core::store`), for JavaScript adapters that implement it over
+/// another transport (the Upstash REST store): generated into @withnen/server, never retyped.
+#[napi(object)]
+pub struct NenStoreLayout {
+    /// Default key prefix.
+    pub default_key_prefix: String,
+    /// The record's entry field.
+    pub entry_field: String,
+    /// The record's retired-at field.
+    pub retired_field: String,
+    /// How often, at most, the record script prunes expired nonce fields, ms.
+    pub prune_every_ms: u32,
+    /// Lua: store a new record.
+    pub put_script: String,
+    /// Lua: record a nonce (check and record in one step).
+    pub record_script: String,
+    /// Lua: retire a session at rotation, once.
+    pub retire_script: String,
+}
+
+/// The session-store layout every store shares.
+#[napi]
+pub fn nen_store_layout() -> NenStoreLayout {
+    use nen_core::store as s;
+    NenStoreLayout {
+        default_key_prefix: s::DEFAULT_KEY_PREFIX.into(),
+        entry_field: s::FIELD_ENTRY.into(),
+        retired_field: s::FIELD_RETIRED.into(),
+        prune_every_ms: s::PRUNE_EVERY_MS as u32,
+        put_script: s::SCRIPT_PUT.into(),
+        record_script: s::SCRIPT_RECORD.into(),
+        retire_script: s::SCRIPT_RETIRE.into(),
+    }
+}

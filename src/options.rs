@@ -25,7 +25,11 @@ macro_rules! server_options {
             /// Largest handshake request accepted, in bytes (larger: ISO-1008, 413), checked before it
             /// is parsed: handshakes are unauthenticated. Default 65 536; at least 4 096.
             pub max_handshake_bytes: Option<u32>,
-            /// Pad every stream chunk to a multiple of this many bytes to hide token lengths; 0 turns
+            /// The largest clock difference between instances sharing a store, in milliseconds:
+        /// replay records are kept this much longer than the window, so no instance whose clock
+        /// lags accepts a replay another instance has already forgotten. Default 5 000.
+        pub max_clock_skew_ms: Option<u32>,
+        /// Pad every stream chunk to a multiple of this many bytes to hide token lengths; 0 turns
             /// padding off. Default 0 (`@withnen/ai` sets 32).
             pub stream_padding: Option<u32>,
             /// Key-exchange modes accepted: `"hybrid"` (X25519 + ML-KEM-768) and/or `"mlkem768"`

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 pub enum Store {
     Memory(MemoryStore),
-    Redis(RemoteStore<RedisBackend>),
+    Redis(Box<RemoteStore<RedisBackend>>),
     Js(RemoteStore<JsBackend>),
 }
 
@@ -33,6 +33,11 @@ macro_rules! remote {
 }
 
 impl Store {
+    /// Unwrapped sessions cached in this process by a remote store (0 for memory).
+    pub fn cached(&self) -> usize {
+        remote!(self, r => r.cached(), memory _m => 0)
+    }
+
     /// The memory store, for the synchronous entry points.
     pub fn memory(&self) -> Result<&MemoryStore, Error> {
         match self {
@@ -53,16 +58,17 @@ impl Store {
         remote!(self, r => r.load(sid, now_ms).await, memory m => m.load(sid, now_ms))
     }
 
+    /// Records the nonce of a verified request of `session`, remembered until `until_ms`.
     pub async fn record_nonce(
         &self,
-        sid: &SessionId,
+        session: &Arc<ServerSession>,
         nonce: &Nonce,
         timestamp: u64,
-        window_ms: u64,
         now_ms: u64,
+        until_ms: u64,
     ) -> Result<(), Error> {
-        remote!(self, r => r.record_nonce(sid, nonce, timestamp, window_ms, now_ms).await,
-            memory m => m.record_nonce(sid, nonce, timestamp, now_ms))
+        remote!(self, r => r.record_nonce(session, nonce, now_ms, until_ms).await,
+            memory m => m.record_nonce(session.sid(), nonce, timestamp, now_ms))
     }
 
     pub async fn delete(&self, sid: &SessionId) -> Result<(), Error> {

@@ -1,21 +1,18 @@
-//! What every out-of-process store shares: key naming, wrapping, the per-process cache of
-//! unwrapped sessions and the time bound on each operation. A backend supplies five operations.
-//!
-//! Keys, all under one hash tag per session so a session and its nonces share a cluster slot:
-//!
-//! ```text
-//! {prefix}{<sid>}:s            wrapped session (PROTOCOL.md §9), TTL = time to expiry
-//! {prefix}{<sid>}:n:<nonce>    "1", set-if-absent, TTL = until the request leaves the window
-//! ```
+//! What every out-of-process store shares: the record layout of `nen_core::store` (one hash
+//! per session holding its wrapped entry and its replay records), wrapping, the per-process
+//! cache of unwrapped sessions and the time bound on each operation. A backend supplies five
+//! operations on that layout.
 //!
 //! One round trip per request: sessions are cached unwrapped in this process, so a request costs
-//! only `record`, which checks that the session still exists (a terminate or expiry on another
-//! instance is seen at once) and records the nonce if absent, atomically, after the MAC has
-//! verified. A cache miss adds one `get`.
+//! only `record`, which checks that the session still exists (a terminate, rotation or expiry on
+//! another instance is seen at once) and records the nonce if unseen, atomically, after the MAC
+//! has verified. A cache miss adds one `load`. The cache is filled only after a request's MAC
+//! verified and its nonce was recorded, and holds at most [`CACHE_MAX`] sessions, least
+//! recently used out first: nobody without a session's keys can grow it.
 
 use nen_core::crypto::{AeadKey, Nonce};
 use nen_core::session::{unwrap, wrap};
-use nen_core::wire::hex;
+use nen_core::store::{nonce_field, session_key, Recorded, Retired};
 use nen_core::{Error, ServerSession, SessionId};
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,42 +21,79 @@ use std::time::Duration;
 
 use crate::rng::with_rng;
 
-/// Sessions cached unwrapped per process, at most.
-const CACHE_MAX: usize = 10_000;
+/// Sessions cached unwrapped per process, at most (about 1 KB each).
+pub const CACHE_MAX: usize = 10_000;
 
-/// Outcome of the atomic replay check.
-pub enum Recorded {
-    /// The nonce was new and is now recorded.
-    Fresh,
-    /// The session no longer exists.
-    SessionGone,
-    /// The nonce was already recorded: a replay.
-    Replay,
+/// A stored record: the wrapped entry and, once rotated, the end of its grace.
+pub struct Loaded {
+    pub entry: Vec<u8>,
+    pub retired_at: Option<u64>,
 }
 
-/// The five operations a store backend provides. Any failure is reported as
-/// [`Error::StoreUnavailable`] by the caller.
+/// The five operations a store backend provides on the `nen_core::store` layout. Any failure is
+/// reported as [`Error::StoreUnavailable`] by the caller.
 pub trait Backend: Send + Sync + 'static {
-    /// Reads a value.
-    fn get(&self, key: String) -> impl Future<Output = Result<Option<Vec<u8>>, ()>> + Send;
-    /// Writes a value with a TTL.
-    fn set(
+    /// The record at `key`, if any.
+    fn load(&self, key: String) -> impl Future<Output = Result<Option<Loaded>, ()>> + Send;
+    /// Replaces the record at `key` with a fresh one holding `entry`, for `ttl_ms`.
+    fn put(
         &self,
         key: String,
-        value: Vec<u8>,
+        entry: Vec<u8>,
         ttl_ms: u64,
     ) -> impl Future<Output = Result<(), ()>> + Send;
-    /// Deletes a key.
-    fn del(&self, key: String) -> impl Future<Output = Result<(), ()>> + Send;
-    /// Lowers a key's TTL (never raises it).
-    fn shorten(&self, key: String, ttl_ms: u64) -> impl Future<Output = Result<(), ()>> + Send;
-    /// Atomically: if `session_key` exists, set `nonce_key` if absent with `ttl_ms`.
+    /// Deletes the record: the session and all its replay records.
+    fn delete(&self, key: String) -> impl Future<Output = Result<(), ()>> + Send;
+    /// Atomically: marks the record rotated at `at_ms` (once) and lowers its TTL to `ttl_ms`.
+    fn retire(
+        &self,
+        key: String,
+        at_ms: u64,
+        ttl_ms: u64,
+    ) -> impl Future<Output = Result<Retired, ()>> + Send;
+    /// Atomically: if the record exists and `field` is unseen (or expired by `now_ms`), records
+    /// it until `until_ms`, pruning expired nonce fields as it goes.
     fn record(
         &self,
-        session_key: String,
-        nonce_key: String,
-        ttl_ms: u64,
+        key: String,
+        field: String,
+        now_ms: u64,
+        until_ms: u64,
     ) -> impl Future<Output = Result<Recorded, ()>> + Send;
+}
+
+/// A bounded cache, approximately LRU in O(1): lookups promote from `cold` to `hot`; when `hot`
+/// holds half the bound, it becomes `cold` and the old `cold` is dropped.
+struct Cache {
+    hot: HashMap<SessionId, Arc<ServerSession>>,
+    cold: HashMap<SessionId, Arc<ServerSession>>,
+}
+
+impl Cache {
+    fn get(&mut self, sid: &SessionId) -> Option<Arc<ServerSession>> {
+        if let Some(s) = self.hot.get(sid) {
+            return Some(s.clone());
+        }
+        let s = self.cold.remove(sid)?;
+        self.insert(*sid, s.clone());
+        Some(s)
+    }
+
+    fn insert(&mut self, sid: SessionId, s: Arc<ServerSession>) {
+        if self.hot.len() >= CACHE_MAX / 2 {
+            self.cold = std::mem::take(&mut self.hot);
+        }
+        self.hot.insert(sid, s);
+    }
+
+    fn remove(&mut self, sid: &SessionId) {
+        self.hot.remove(sid);
+        self.cold.remove(sid);
+    }
+
+    fn len(&self) -> usize {
+        self.hot.len() + self.cold.len()
+    }
 }
 
 pub struct RemoteStore<B> {
@@ -67,7 +101,7 @@ pub struct RemoteStore<B> {
     prefix: String,
     timeout: Duration,
     wrapping_key: AeadKey,
-    cache: Mutex<HashMap<SessionId, Arc<ServerSession>>>,
+    cache: Mutex<Cache>,
 }
 
 impl<B: Backend> RemoteStore<B> {
@@ -77,19 +111,18 @@ impl<B: Backend> RemoteStore<B> {
             prefix,
             timeout,
             wrapping_key,
-            cache: Mutex::new(HashMap::new()),
+            cache: Mutex::new(Cache {
+                hot: HashMap::new(),
+                cold: HashMap::new(),
+            }),
         }
     }
 
-    fn session_key(&self, sid: &SessionId) -> String {
-        format!("{}{{{}}}:s", self.prefix, sid)
+    fn key(&self, sid: &SessionId) -> String {
+        session_key(&self.prefix, sid)
     }
 
-    fn nonce_key(&self, sid: &SessionId, nonce: &Nonce) -> String {
-        format!("{}{{{}}}:n:{}", self.prefix, sid, hex(nonce.as_bytes()))
-    }
-
-    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<SessionId, Arc<ServerSession>>> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
         // Every critical section is one map call, so a poisoned lock is still consistent.
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -105,64 +138,56 @@ impl<B: Backend> RemoteStore<B> {
     pub async fn put(&self, session: ServerSession, now_ms: u64) -> Result<(), Error> {
         let entry = with_rng(|rng| wrap(&self.wrapping_key, &session, rng))?;
         let ttl = session.expires_at().saturating_sub(now_ms).max(1);
-        self.bounded(
-            self.backend
-                .set(self.session_key(session.sid()), entry, ttl),
-        )
-        .await?;
-        let mut cache = self.cache();
-        if cache.len() >= CACHE_MAX {
-            cache.retain(|_, s| !s.is_expired(now_ms));
-            if cache.len() >= CACHE_MAX {
-                cache.clear();
-            }
-        }
-        cache.insert(*session.sid(), Arc::new(session));
+        self.bounded(self.backend.put(self.key(session.sid()), entry, ttl))
+            .await?;
+        // The handshake's own answer proves nothing about its client yet: cache on first use.
         Ok(())
     }
 
+    async fn fetch(&self, sid: &SessionId) -> Result<(ServerSession, Option<u64>), Error> {
+        let loaded = self
+            .bounded(self.backend.load(self.key(sid)))
+            .await?
+            .ok_or(Error::SessionExpired)?;
+        Ok((
+            unwrap(&self.wrapping_key, sid, &loaded.entry)?,
+            loaded.retired_at,
+        ))
+    }
+
+    /// The session, from the cache or the store. Not cached here: only `record_nonce`, after
+    /// the request verified, caches it.
     pub async fn load(&self, sid: &SessionId, now_ms: u64) -> Result<Arc<ServerSession>, Error> {
-        if let Some(s) = self.cache().get(sid).cloned() {
+        if let Some(s) = self.cache().get(sid) {
             if !s.is_expired(now_ms) {
                 return Ok(s);
             }
         }
-        let entry = self
-            .bounded(self.backend.get(self.session_key(sid)))
-            .await?;
-        let session = unwrap(
-            &self.wrapping_key,
-            sid,
-            &entry.ok_or(Error::SessionExpired)?,
-        )?;
-        if session.is_expired(now_ms) {
+        let (session, retired_at) = self.fetch(sid).await?;
+        if session.is_expired(now_ms) || retired_at.is_some_and(|r| r <= now_ms) {
             return Err(Error::SessionExpired);
         }
-        let session = Arc::new(session);
-        self.cache().insert(*sid, session.clone());
-        Ok(session)
+        Ok(Arc::new(session))
     }
 
+    /// Records the nonce of a verified request (check and record in one step); then caches
+    /// its session.
     pub async fn record_nonce(
         &self,
-        sid: &SessionId,
+        session: &Arc<ServerSession>,
         nonce: &Nonce,
-        timestamp: u64,
-        window_ms: u64,
         now_ms: u64,
+        until_ms: u64,
     ) -> Result<(), Error> {
-        // Remember the nonce until its request can no longer pass the window, plus a margin for
-        // clock differences between instances.
-        let ttl = timestamp
-            .saturating_add(window_ms)
-            .saturating_sub(now_ms)
-            .max(1)
-            + 1_000;
+        let sid = session.sid();
         let op = self
             .backend
-            .record(self.session_key(sid), self.nonce_key(sid, nonce), ttl);
+            .record(self.key(sid), nonce_field(nonce), now_ms, until_ms);
         match self.bounded(op).await? {
-            Recorded::Fresh => Ok(()),
+            Recorded::Fresh => {
+                self.cache().insert(*sid, session.clone());
+                Ok(())
+            }
             Recorded::SessionGone => {
                 self.cache().remove(sid);
                 Err(Error::SessionExpired)
@@ -171,24 +196,41 @@ impl<B: Backend> RemoteStore<B> {
         }
     }
 
+    /// Terminate: the session and its replay records, in one step.
     pub async fn delete(&self, sid: &SessionId) -> Result<(), Error> {
         self.cache().remove(sid);
-        // Nonce keys expire on their own within the window and are useless without the session.
-        self.bounded(self.backend.del(self.session_key(sid))).await
+        self.bounded(self.backend.delete(self.key(sid))).await
     }
 
+    /// Marks the session rotated and shortens its life to `at_ms`, once.
     pub async fn retire(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
         self.cache().remove(sid);
         let ttl = at_ms.saturating_sub(now_ms).max(1);
-        self.bounded(self.backend.shorten(self.session_key(sid), ttl))
-            .await
+        match self
+            .bounded(self.backend.retire(self.key(sid), at_ms, ttl))
+            .await?
+        {
+            Retired::Now => Ok(()),
+            Retired::SessionGone => Err(Error::SessionExpired),
+            Retired::AlreadyRotated => Err(Error::SessionAlreadyRotated),
+        }
     }
-}
 
-impl<B: Backend> RemoteStore<B> {
-    /// When the session really ends. The store keeps the shortened lifetime as the key's TTL
-    /// only, so this is the handshake expiry; see the store layout note.
-    pub async fn expires_at(&self, _sid: &SessionId, exp: u64, _now_ms: u64) -> Result<u64, Error> {
-        Ok(exp)
+    /// When the session really ends: its handshake expiry, or the end of its rotation grace
+    /// (read from the store, not the cache: another instance may have rotated it).
+    pub async fn expires_at(&self, sid: &SessionId, exp: u64, now_ms: u64) -> Result<u64, Error> {
+        let (session, retired_at) = self.fetch(sid).await?;
+        let end = retired_at
+            .map_or(exp, |r| r.min(exp))
+            .min(session.expires_at());
+        if end <= now_ms {
+            return Err(Error::SessionExpired);
+        }
+        Ok(end)
+    }
+
+    /// Unwrapped sessions held in this process.
+    pub fn cached(&self) -> usize {
+        self.cache().len()
     }
 }

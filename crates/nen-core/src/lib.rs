@@ -28,6 +28,7 @@ pub mod response;
 pub mod rng;
 pub mod server;
 pub mod session;
+pub mod store;
 pub mod stream;
 pub mod target;
 pub mod types;

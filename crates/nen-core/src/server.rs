@@ -37,6 +37,10 @@ pub const MIN_BODY_BYTES: u64 = 4096;
 pub const MAX_STREAM_PADDING: u64 = 64 * 1024;
 /// Shortest session lifetime and window accepted.
 pub const MIN_TIME_MS: u64 = 1_000;
+/// Default `maxClockSkewMs`: the largest clock difference between instances sharing a store.
+/// Replay records are kept this much longer than the window, so an instance whose clock lags
+/// never sees a record already pruned by one whose clock leads (threat model §2.6).
+pub const DEFAULT_MAX_CLOCK_SKEW_MS: u64 = 5_000;
 
 /// The options as the bindings read them from JavaScript (`NenServerOptions`), before checks.
 #[derive(Clone, Debug, Default)]
@@ -55,6 +59,8 @@ pub struct ServerOptions {
     pub max_handshake_bytes: Option<u64>,
     /// `streamPadding`.
     pub stream_padding: Option<u64>,
+    /// `maxClockSkewMs`.
+    pub max_clock_skew_ms: Option<u64>,
     /// `identitySecretKey`.
     pub identity_secret_key: Option<String>,
 }
@@ -105,6 +111,8 @@ pub struct ServerPolicy {
     pub max_handshake: usize,
     /// Default stream padding block, bytes (0: none).
     pub pad_block: usize,
+    /// Largest clock difference between instances, ms: added to replay-record lifetimes.
+    pub skew_ms: u64,
     /// The identity that signs every transcript, if any.
     pub identity: Option<ServerIdentity>,
 }
@@ -213,11 +221,20 @@ impl ServerPolicy {
             "streamPadding",
             "must be an integer from 0 to 65536",
         )?;
+        let skew_ms = bounded(
+            o.max_clock_skew_ms,
+            DEFAULT_MAX_CLOCK_SKEW_MS,
+            0,
+            300_000,
+            "maxClockSkewMs",
+            "must be an integer from 0 to 300000",
+        )?;
         Ok(Self {
             modes,
             ttl_ms,
             window_ms,
             grace_ms,
+            skew_ms,
             max_body: max_body as usize,
             max_handshake: max_handshake as usize,
             pad_block: pad_block as usize,
@@ -232,6 +249,11 @@ impl ServerPolicy {
             ttl_ms: self.ttl_ms,
             identity: self.identity.as_ref(),
         }
+    }
+
+    /// Until when the nonce of a request with this timestamp must be remembered.
+    pub fn remember_until(&self, timestamp: u64) -> u64 {
+        crate::store::remember_until(timestamp, self.window_ms, self.skew_ms)
     }
 
     /// Bounds an unauthenticated handshake request before it is parsed: ISO-1008 past

@@ -13,7 +13,7 @@
 //! parsed = engine.parse(request)                 shape checks, no I/O (ISO-6xxx, 3001, …)
 //! wrapped = store.get(`${prefix}{${parsed.sid}}:s`)          missing → ISO-2002
 //! opened = engine.open(parsed, wrapped)          unwrap, MAC, window, decrypt (nonce NOT recorded)
-//! store.recordNonce(sessionKey, `…:n:${opened.nonceHex}`, opened.replayTtlMs)
+//! store.recordNonce(key, opened.nonceField, opened.openedAt, opened.rememberUntil)
 //! engine.seal(opened, json, status) / sealHead / stream / rotate / statusBody / terminateBody
 //! ```
 //!
@@ -32,6 +32,7 @@ use nen_core::server::{
     status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TERMINATED_BODY,
 };
 use nen_core::session::{unwrap, wrap};
+use nen_core::store::nonce_field;
 use nen_core::stream::{StreamSealer as CoreSealer, HEADER_STREAM_NONCE};
 use nen_core::target::target_of_url;
 use nen_core::wire::{b64, hex, unb64, unb64_array};
@@ -55,6 +56,8 @@ export interface ServerEngineConfig {
   maxBodyBytes?: number;
   /** Largest handshake request, bytes (larger: ISO-1008), checked before parsing. Default 65 536. */
   maxHandshakeBytes?: number;
+  /** Largest clock difference between instances, ms, added to replay-record lifetimes. Default 5 000. */
+  maxClockSkewMs?: number;
   /** Default stream chunk padding block, bytes; 0 = none. Default 0. */
   streamPadding?: number;
   /** The ML-DSA-65 identity: base64 32-byte seed. */
@@ -138,6 +141,8 @@ pub struct EngineInit {
     pub max_body_bytes: Option<f64>,
     /// `maxHandshakeBytes`.
     pub max_handshake_bytes: Option<f64>,
+    /// `maxClockSkewMs`.
+    pub max_clock_skew_ms: Option<f64>,
     /// `streamPadding`.
     pub stream_padding: Option<f64>,
     /// `identitySecretKey`.
@@ -196,7 +201,9 @@ pub struct Opened {
     timestamp: u64,
     body: Option<Vec<u8>>,
     idempotency_key: Option<String>,
-    replay_ttl_ms: u64,
+    opened_at: u64,
+    remember_until: u64,
+    retired_at: Option<u64>,
 }
 
 /// An encrypted server-sent-event stream answering one request (the native `NenStream`).
@@ -326,6 +333,7 @@ impl ServerEngine {
             max_body_bytes: u32_option(init.max_body_bytes, "maxBodyBytes")?,
             max_handshake_bytes: u32_option(init.max_handshake_bytes, "maxHandshakeBytes")?,
             stream_padding: u32_option(init.stream_padding, "streamPadding")?,
+            max_clock_skew_ms: u32_option(init.max_clock_skew_ms, "maxClockSkewMs")?,
             identity_secret_key: init.identity_secret_key.clone(),
         })?;
         let wrapping = init.wrapping_key.as_deref().ok_or(bad(
@@ -423,24 +431,29 @@ impl ServerEngine {
     /// `open` at a given time: unwrap (ISO-8001 for an entry that is not base64, ISO-8002 for
     /// one that does not unwrap, ISO-2002 once expired), then MAC, window and body.
     pub fn open_at(&self, parsed: &mut Parsed, wrapped: &str, now: u64) -> Result<Opened, Error> {
+        self.open_record_at(parsed, wrapped, None, now)
+    }
+
+    /// `open` of a store record: the entry and, once rotated, the end of its grace (past it the
+    /// session is expired, whatever the store's TTL says).
+    pub fn open_record_at(
+        &self,
+        parsed: &mut Parsed,
+        wrapped: &str,
+        retired_at: Option<u64>,
+        now: u64,
+    ) -> Result<Opened, Error> {
         let sid = *parsed.req.as_ref().ok_or(Error::Internal)?.sid();
         // The native JS store decodes the adapter's value in its backend: a failure there is
         // a store failure, not a corrupt entry.
         let entry = unb64(wrapped).map_err(|_| Error::StoreUnavailable)?;
         let session = unwrap(&self.wrapping_key, &sid, &entry)?;
-        if session.is_expired(now) {
+        if session.is_expired(now) || retired_at.is_some_and(|r| r <= now) {
             return Err(Error::SessionExpired);
         }
         let req = parsed.req.take().ok_or(Error::Internal)?;
         let opened = session.open_request(req, now, self.policy.window_ms)?;
-        // As `RemoteStore::record_nonce`: until the request can no longer pass the window, plus
-        // a margin for clock differences between instances.
-        let replay_ttl_ms = opened
-            .timestamp
-            .saturating_add(self.policy.window_ms)
-            .saturating_sub(now)
-            .max(1)
-            + 1_000;
+        let remember_until = self.policy.remember_until(opened.timestamp);
         Ok(Opened {
             session,
             binding: opened.binding,
@@ -448,7 +461,9 @@ impl ServerEngine {
             timestamp: opened.timestamp,
             body: opened.body,
             idempotency_key: opened.idempotency_key,
-            replay_ttl_ms,
+            opened_at: now,
+            remember_until,
+            retired_at,
         })
     }
 
@@ -521,7 +536,9 @@ impl ServerEngine {
         effective_exp: Option<u64>,
     ) -> Result<String, Error> {
         let s = &opened.session;
-        let exp = effective_exp.map_or(s.expires_at(), |e| e.min(s.expires_at()));
+        let exp = effective_exp
+            .or(opened.retired_at)
+            .map_or(s.expires_at(), |e| e.min(s.expires_at()));
         self.seal_bytes(opened, status_body(s.sid(), s.mode(), exp).as_bytes(), 200)
     }
 
@@ -596,6 +613,7 @@ fn init_from_js(config: &JsValue) -> Result<EngineInit, Error> {
         rotation_grace_ms: number_prop(config, "rotationGraceMs")?,
         max_body_bytes: number_prop(config, "maxBodyBytes")?,
         max_handshake_bytes: number_prop(config, "maxHandshakeBytes")?,
+        max_clock_skew_ms: number_prop(config, "maxClockSkewMs")?,
         stream_padding: number_prop(config, "streamPadding")?,
         identity_secret_key: s("identitySecretKey")?,
         wrapping_key: s("wrappingKey")?,
@@ -735,10 +753,19 @@ impl ServerEngine {
         Ok(self.parse_input(&request_from_js(request)?)?)
     }
 
-    /// Unwraps the stored session (`wrapped`: the store's base64 value for `parsed.sid`) and
-    /// verifies and decrypts the request. Does not record the nonce.
-    pub fn open(&self, parsed: &mut Parsed, wrapped: &str) -> JsResult<Opened> {
-        Ok(self.open_at(parsed, wrapped, self.now())?)
+    /// Unwraps the stored session (`wrapped`: the record's base64 entry for `parsed.sid`;
+    /// `retiredAt`: the record's end of rotation grace, if any) and verifies and decrypts the
+    /// request. Does not record the nonce.
+    pub fn open(
+        &self,
+        parsed: &mut Parsed,
+        wrapped: &str,
+        #[wasm_bindgen(js_name = retiredAt)] retired_at: Option<f64>,
+    ) -> JsResult<Opened> {
+        let retired_at = retired_at
+            .filter(|t| t.is_finite() && *t >= 0.0)
+            .map(|t| t as u64);
+        Ok(self.open_record_at(parsed, wrapped, retired_at, self.now())?)
     }
 
     /// Seals a JSON response (text or bytes) for `opened` under `status` (default 200).
@@ -856,16 +883,28 @@ impl Opened {
             .map_or(JsValue::NULL, |b| JsValue::from_str(&b))
     }
 
-    /// The request nonce, 24 lowercase hex digits: the replay key's suffix.
+    /// The request nonce, 24 lowercase hex digits.
     #[wasm_bindgen(getter = nonceHex)]
     pub fn nonce_hex(&self) -> String {
         hex(self.binding.nonce().as_bytes())
     }
 
-    /// TTL of the replay record: until the request leaves the window, plus 1 s.
-    #[wasm_bindgen(getter = replayTtlMs)]
-    pub fn replay_ttl_ms(&self) -> f64 {
-        self.replay_ttl_ms as f64
+    /// The nonce's field in the session's store record (`n:<hex>`, `nen_core::store`).
+    #[wasm_bindgen(getter = nonceField)]
+    pub fn nonce_field(&self) -> String {
+        nonce_field(self.binding.nonce())
+    }
+
+    /// The engine's clock when the request was opened, Unix ms: the `now` of `recordNonce`.
+    #[wasm_bindgen(getter = openedAt)]
+    pub fn opened_at(&self) -> f64 {
+        self.opened_at as f64
+    }
+
+    /// Until when the nonce must be remembered: the request's time + window + `maxClockSkewMs`.
+    #[wasm_bindgen(getter = rememberUntil)]
+    pub fn remember_until(&self) -> f64 {
+        self.remember_until as f64
     }
 
     /// The session's expiry, Unix ms.

@@ -101,7 +101,9 @@ fn requests_round_trip_through_the_wrapped_session() {
         let nonce = nen_core::wire::unb64(&header(&signed, "x-nen-nonce").unwrap()).unwrap();
         let hex: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(opened.nonce_hex(), hex);
-        assert_eq!(opened.replay_ttl_ms(), 31_000.0);
+        assert_eq!(opened.nonce_field(), format!("n:{hex}"));
+        assert_eq!(opened.remember_until(), (NOW + 30_000 + 5_000) as f64);
+        assert_eq!(opened.opened_at(), NOW as f64);
 
         let sealed = engine.seal_bytes(&opened, b"{\"ok\":true}", 201).unwrap();
         assert_eq!(
@@ -119,7 +121,7 @@ fn requests_round_trip_through_the_wrapped_session() {
 }
 
 #[test]
-fn replay_ttl_follows_the_request_time() {
+fn replay_records_follow_the_request_time() {
     let engine = engine();
     let (client, est) = connect(&engine, "hybrid");
     let signed = client
@@ -127,15 +129,15 @@ fn replay_ttl_follows_the_request_time() {
         .unwrap();
     let mut parsed = parse(&engine, &signed, "GET", "/x");
     let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
-    assert_eq!(opened.replay_ttl_ms(), 26_000.0);
+    assert_eq!(opened.remember_until(), (NOW - 5_000 + 35_000) as f64);
     assert_eq!(opened.body_text(), None);
-    // A request from the edge of the window keeps the 1 ms floor plus the margin.
+    // A request from the edge of the window: still its time + window + skew.
     let signed = client
         .sign("GET", "/x", None, Some((NOW - 30_000) as f64), None)
         .unwrap();
     let mut parsed = parse(&engine, &signed, "GET", "/x");
     let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
-    assert_eq!(opened.replay_ttl_ms(), 1_001.0);
+    assert_eq!(opened.remember_until(), (NOW + 5_000) as f64);
 }
 
 #[test]

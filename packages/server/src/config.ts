@@ -33,6 +33,11 @@ export interface NenOptions {
   maxBodyBytes?: number
   /** Largest handshake request, bytes (larger: ISO-1008, 413). Default 65 536. */
   maxHandshakeBytes?: number
+  /**
+   * The largest clock difference between instances sharing a store, ms: replay records are kept
+   * this much longer than the window. Default 5 000.
+   */
+  maxClockSkewMs?: number
   /** Pad stream chunks to multiples of this many bytes; 0 is off. Default 0. */
   streamPadding?: number
   /** Key exchanges accepted. Default both; `['mlkem768']` for FIPS-only deployments. */
@@ -64,7 +69,7 @@ export function pathOf(url: string): string {
 const DEFAULT_MAX_BODY = 1 << 20
 const DEFAULT_MAX_HANDSHAKE = 64 * 1024
 
-const PASSED_ON = ['sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'streamPadding', 'modes', 'testRngSeed', 'testNowMs'] as const
+const PASSED_ON = ['sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'streamPadding', 'modes', 'testRngSeed', 'testNowMs'] as const
 
 function engineOptions(o: NenOptions): EngineOptions {
   const out: EngineOptions = { store: resolveStore(o.store) }

@@ -45,7 +45,7 @@ export function RedisSessionStore(urlOrOptions?: string | RedisSessionStoreOptio
 
 function isAdapter(v: unknown): v is NenStoreAdapter {
   const a = v as Partial<NenStoreAdapter> | null
-  return !!a && ['get', 'set', 'del', 'shorten', 'recordNonce'].every((m) => typeof a[m as keyof NenStoreAdapter] === 'function')
+  return !!a && ['load', 'put', 'delete', 'retire', 'recordNonce'].every((m) => typeof a[m as keyof NenStoreAdapter] === 'function')
 }
 
 /**

@@ -1,10 +1,11 @@
 // A session store over the Upstash Redis REST API: plain fetch, so it works where no TCP socket
-// does (edge runtimes). Each operation is one POST of a command array; the two that must be
-// atomic (recording a nonce, shortening a TTL) are small Lua scripts run by EVAL.
+// does (edge runtimes). Each operation is one POST of a command array; storing, retiring and
+// recording a nonce are the store layout's Lua scripts run by EVAL.
 
 import { NenError } from './errors.js'
 import { env } from './env.js'
 import type { NenStoreAdapter } from './engine/types.js'
+import { ENTRY_FIELD, PUT_SCRIPT, RECORD_SCRIPT, RETIRED_FIELD, RETIRE_SCRIPT } from './store-layout.js'
 
 /** Options of `UpstashSessionStore`. */
 export interface UpstashSessionStoreOptions {
@@ -22,17 +23,9 @@ export interface UpstashSessionStoreOptions {
   timeoutMs?: number
 }
 
-// Checking the session and recording the nonce in one script is what makes replay protection
-// hold with many instances: between a separate EXISTS and SET another request could land.
-const RECORD_NONCE = `if redis.call('EXISTS', KEYS[1]) == 0 then return 'gone' end
-if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 'ok' end
-return 'replay'`
-
-// PEXPIRE's LT flag needs Redis 7; a script lowers the TTL on any version.
-const SHORTEN = `local t = redis.call('PTTL', KEYS[1])
-if t == -2 then return 0 end
-if t == -1 or t > tonumber(ARGV[1]) then return redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
-return 0`
+// The store layout and its scripts are nen-core's (store-layout.ts is generated from it), so an
+// edge instance on Upstash and a native one on Redis share records. Checking the session and
+// recording the nonce in one script is what makes replay protection hold with many instances.
 
 /** Redis refuses a PX of 0; the engine's TTLs are whole milliseconds, at least 1. */
 const ttl = (ms: number) => String(Math.max(1, Math.ceil(ms)))
@@ -84,26 +77,35 @@ export class UpstashStore implements NenStoreAdapter {
     return data.result
   }
 
-  async get(key: string): Promise<string | null> {
-    const v = await this.command(['GET', key])
-    return v == null ? null : String(v)
+  async load(key: string): Promise<{ entry: string; retiredAt: number | null } | null> {
+    const v = await this.command(['HMGET', key, ENTRY_FIELD, RETIRED_FIELD])
+    if (!Array.isArray(v) || v.length !== 2) throw new Error('Upstash load: unexpected answer')
+    const [entry, retired] = v as [unknown, unknown]
+    if (entry == null) return null
+    return { entry: String(entry), retiredAt: retired == null ? null : Number(retired) }
   }
 
-  async set(key: string, value: string, ttlMs: number): Promise<void> {
-    await this.command(['SET', key, value, 'PX', ttl(ttlMs)])
+  async put(key: string, entry: string, ttlMs: number): Promise<void> {
+    await this.command(['EVAL', PUT_SCRIPT, '1', key, entry, ttl(ttlMs)])
   }
 
-  async del(key: string): Promise<void> {
+  async delete(key: string): Promise<void> {
     await this.command(['DEL', key])
   }
 
-  async shorten(key: string, ttlMs: number): Promise<void> {
-    await this.command(['EVAL', SHORTEN, '1', key, ttl(ttlMs)])
+  async retire(key: string, atMs: number, ttlMs: number): Promise<'ok' | 'gone' | 'rotated'> {
+    const r = Number(await this.command(['EVAL', RETIRE_SCRIPT, '1', key, String(Math.trunc(atMs)), ttl(ttlMs)]))
+    if (r === 1) return 'ok'
+    if (r === 0) return 'gone'
+    if (r === -1) return 'rotated'
+    throw new Error('Upstash retire: unexpected answer')
   }
 
-  async recordNonce(sessionKey: string, nonceKey: string, ttlMs: number): Promise<'ok' | 'gone' | 'replay'> {
-    const r = await this.command(['EVAL', RECORD_NONCE, '2', sessionKey, nonceKey, ttl(ttlMs)])
-    if (r === 'ok' || r === 'gone' || r === 'replay') return r
+  async recordNonce(key: string, nonce: string, nowMs: number, untilMs: number): Promise<'ok' | 'gone' | 'replay'> {
+    const r = Number(await this.command(['EVAL', RECORD_SCRIPT, '1', key, nonce, String(Math.trunc(nowMs)), String(Math.trunc(untilMs))]))
+    if (r === 1) return 'ok'
+    if (r === 0) return 'gone'
+    if (r === -1) return 'replay'
     throw new Error('Upstash recordNonce: unexpected answer')
   }
 }

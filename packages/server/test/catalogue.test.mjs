@@ -31,3 +31,19 @@ test('NenError: code, status, wire body', () => {
   const unknown = new NenError('ISO-0042')
   assert.deepEqual([unknown.code, unknown.status, unknown.message], ['ISO-9000', 500, 'Internal error'])
 })
+
+test('the store layout is the addon’s (nen_core::store), never retyped', async () => {
+  const text = (await import('node:fs')).readFileSync(new URL('../src/store-layout.ts', import.meta.url), 'utf8')
+  const l = native.nenStoreLayout()
+  for (const [name, value] of [
+    ['DEFAULT_KEY_PREFIX', l.defaultKeyPrefix],
+    ['ENTRY_FIELD', l.entryField],
+    ['RETIRED_FIELD', l.retiredField],
+    ['PUT_SCRIPT', l.putScript],
+    ['RECORD_SCRIPT', l.recordScript],
+    ['RETIRE_SCRIPT', l.retireScript],
+  ]) {
+    assert.ok(text.includes(`export const ${name} = ${JSON.stringify(value)}\n`), `${name} drifted from the addon`)
+  }
+  assert.ok(text.includes(`export const PRUNE_EVERY_MS = ${l.pruneEveryMs}\n`))
+})

@@ -40,7 +40,7 @@ async function pair(store) {
 /** The live keys of `prefix` and their remaining lifetimes. */
 function keys(prefix) {
   const names = redis.cli('--scan', '--pattern', `${prefix}*`).stdout.split('\n').filter(Boolean)
-  return names.map((k) => ({ key: k, value: redis.cli('get', k).stdout, pttl: Number(redis.cli('pttl', k).stdout) }))
+  return names.map((k) => ({ key: k, type: redis.cli('type', k).stdout.trim(), value: redis.cli('hgetall', k).stdout, pttl: Number(redis.cli('pttl', k).stdout) }))
 }
 
 test('Upstash store: the full round trip across two instances', { timeout: 30000 }, async () => {
@@ -48,10 +48,13 @@ test('Upstash store: the full round trip across two instances', { timeout: 30000
   try {
     const wire = []
     await fullRoundTrip('http://balanced', recordingFetch(wire, p.balance), { wire, app: p.app })
-    // Entries are wrapped and every one expires.
+    // One record per session (a hash: entry, grace end, replay records), wrapped, and every one
+    // expires.
     const stored = keys('up1:')
     assert.ok(stored.length > 0)
-    for (const { value, pttl } of stored) {
+    for (const { key, type, value, pttl } of stored) {
+      assert.match(key, /^up1:\{[0-9a-f]{32}\}$/)
+      assert.equal(type, 'hash')
       assert.ok(!value.includes(SECRET))
       assert.ok(pttl > 0, 'every key has a TTL')
     }
@@ -90,10 +93,13 @@ test('Upstash store: replay rejected and termination seen by the other instance'
     // Terminated through A; B, which holds the session in its cache, refuses it at once.
     const lastOnB = sent.at(-1)
     p.state.pick = () => p.a
+    const sid = client.sessionId
     await client.terminate()
     const gone = await fetch(`${p.b.url}/api/echo?again=1`, lastOnB.init)
     assert.equal(gone.status, 401)
     assert.equal((await gone.json()).error.code, 'ISO-2002')
+    // Terminate removed the session and its replay records in one step.
+    assert.deepEqual(keys(`up2:{${sid}}`), [])
   } finally {
     await p.close()
   }

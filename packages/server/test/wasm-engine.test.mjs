@@ -296,15 +296,17 @@ test('rotate, status and terminate', async () => {
   await client.rotate()
   assert.notEqual(client.sessionId, first)
   assert.equal((await client.status()).sid, client.sessionId)
-  // The old session keeps working for the grace period only: its entry was shortened to it.
-  assert.deepEqual(
-    adapter.calls.filter((c) => c[0] === 'shorten'),
-    [['shorten', `nen:{${first}}:s`, 2_000]],
-  )
+  // The old session keeps working for the grace period only: its record was retired to it, once.
+  const retires = adapter.calls.filter((c) => c[0] === 'retire')
+  assert.equal(retires.length, 1)
+  assert.equal(retires[0][1], `nen:{${first}}`)
+  assert.equal(retires[0][3], 2_000)
+  assert.equal((await adapter.load(`nen:{${first}}`)).retiredAt, retires[0][2])
+  // Status of the old session (still in its grace) reports the end of the grace.
   const before = client.sessionId
   await client.terminate()
   assert.equal(client.sessionId, null)
-  assert.equal(await adapter.get(`nen:{${before}}:s`), null, 'terminate deletes the entry')
+  assert.equal(await adapter.load(`nen:{${before}}`), null, 'terminate deletes the record, replay records included')
   assert.equal((await client.nenFetch('/api/echo')).status, 200)
   assert.notEqual(client.sessionId, before)
 })
@@ -404,16 +406,16 @@ test('the time window', async () => {
   await engine.open(at(Date.now() - 500))
 })
 
-/** Wraps an adapter, logging every call as [op, key, ttl]. */
+/** Wraps an adapter, logging every call as [op, key, ...numbers or the nonce]. */
 function spyAdapter(inner) {
   const calls = []
   return {
     calls,
-    get: (k) => (calls.push(['get', k]), inner.get(k)),
-    set: (k, v, t) => (calls.push(['set', k, t]), inner.set(k, v, t)),
-    del: (k) => (calls.push(['del', k]), inner.del(k)),
-    shorten: (k, t) => (calls.push(['shorten', k, t]), inner.shorten(k, t)),
-    recordNonce: (s, n, t) => (calls.push(['recordNonce', s, n, t]), inner.recordNonce(s, n, t)),
+    load: (k) => (calls.push(['load', k]), inner.load(k)),
+    put: (k, v, t) => (calls.push(['put', k, t]), inner.put(k, v, t)),
+    delete: (k) => (calls.push(['delete', k]), inner.delete(k)),
+    retire: (k, at, t) => (calls.push(['retire', k, at, t]), inner.retire(k, at, t)),
+    recordNonce: (k, n, now, until) => (calls.push(['recordNonce', k, n, now, until]), inner.recordNonce(k, n, now, until)),
   }
 }
 
@@ -421,13 +423,13 @@ test('store failures fail closed with ISO-8001, within timeoutMs', async () => {
   const healthy = createMemoryStoreAdapter()
   let mode = 'ok'
   const flaky = {}
-  for (const op of ['get', 'set', 'del', 'shorten', 'recordNonce']) {
+  for (const op of ['load', 'put', 'delete', 'retire', 'recordNonce']) {
     flaky[op] = (...args) => {
       if (mode === 'reject') return Promise.reject(new Error('down'))
       if (mode === 'throw') throw new Error('down')
       if (mode === 'hang') return new Promise(() => {})
       if (mode === 'garbage' && op === 'recordNonce') return Promise.resolve('maybe')
-      if (mode === 'garbage' && op === 'get') return Promise.resolve('not base64!')
+      if (mode === 'garbage' && op === 'load') return Promise.resolve({ entry: 'not base64!', retiredAt: null })
       return healthy[op](...args)
     }
   }
@@ -450,18 +452,20 @@ test('store failures fail closed with ISO-8001, within timeoutMs', async () => {
   mode = 'ok'
   const other = createWasmEngine({ store: { kind: 'js', adapter: flaky, wrappingKey: b64(Buffer.alloc(32, 1)) } })
   await rejectsWith(other.open(get()), 'ISO-8002', 500)
-  // A cold instance reads the entry (one get), then needs only recordNonce.
+  // A cold instance reads the record (one load), then needs only recordNonce.
   const spy = spyAdapter(healthy)
   const cold = createWasmEngine({ store: { kind: 'js', adapter: spy, wrappingKey: WRAPPING_KEY } })
   await cold.open(get())
   await cold.open(get())
   assert.deepEqual(
     spy.calls.map((c) => c[0]),
-    ['get', 'recordNonce', 'recordNonce'],
+    ['load', 'recordNonce', 'recordNonce'],
   )
-  assert.equal(spy.calls[0][1], `nen:{${session.sid}}:s`)
-  assert.match(spy.calls[1][2], new RegExp(`^nen:\\{${session.sid}\\}:n:[0-9a-f]{24}$`))
-  assert.ok(spy.calls[1][3] > 30_000 && spy.calls[1][3] <= 31_000, 'replay TTL: window + 1 s margin')
+  assert.equal(spy.calls[0][1], `nen:{${session.sid}}`)
+  const [, key, nonce, now, until] = spy.calls[1]
+  assert.equal(key, `nen:{${session.sid}}`)
+  assert.match(nonce, /^n:[0-9a-f]{24}$/)
+  assert.ok(until - now >= 34_000 && until - now <= 35_000, `remembered for window + skew (${until - now})`)
 })
 
 test('configuration errors are ISO-9001', async () => {
@@ -568,14 +572,16 @@ test('interop: the same store calls, keys and TTLs as the native JS store', asyn
     await client.terminate()
     const names = new Map()
     const name = (hex) => (names.has(hex) ? names.get(hex) : (names.set(hex, `<${names.size}>`), names.get(hex)))
-    runs[side] = adapter.calls.map(([op, ...args]) => [
-      op,
-      ...args.map((a) => (typeof a === 'string' ? a.replace(/[0-9a-f]{32}/, name).replace(/:n:[0-9a-f]{24}$/, ':n:<nonce>') : op === 'recordNonce' ? a > 19_000 && a <= 21_000 : a)),
-    ])
+    runs[side] = adapter.calls.map(([op, key, ...args]) => {
+      const k = key.replace(/[0-9a-f]{32}/, name)
+      if (op === 'recordNonce') return [op, k, /^n:[0-9a-f]{24}$/.test(args[0]), args[2] - args[1] > 24_000 && args[2] - args[1] <= 25_000]
+      if (op === 'retire') return [op, k, args[1]]
+      return [op, k, ...args]
+    })
   }
   assert.deepEqual(runs.wasm, runs.native)
-  assert.deepEqual(runs.wasm[0], ['set', 'nen:{<0>}:s', 120_000])
-  assert.ok(runs.wasm.some((c) => c[0] === 'shorten' && c[2] === 3_000))
+  assert.deepEqual(runs.wasm[0], ['put', 'nen:{<0>}', 120_000])
+  assert.ok(runs.wasm.some((c) => c[0] === 'retire' && c[2] === 3_000))
 })
 
 // ---- docs/vectors, byte for byte, through the WASM engine ----

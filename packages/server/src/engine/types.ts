@@ -59,24 +59,29 @@ export interface EngineStream {
 }
 
 /**
- * A session store written in JavaScript. Values are opaque base64 strings (sessions are wrapped
- * before they reach it); every write carries a TTL.
+ * A session store written in JavaScript, on the store layout every Nen store shares
+ * (PROTOCOL.md §9, `store-layout.ts`): one record per session key holding the wrapped entry
+ * (opaque base64), the end of its rotation grace once rotated, and its replay records, so that
+ * nothing can evict a replay record without the session it guards. Every write carries a TTL.
  */
 export interface NenStoreAdapter {
-  /** The value at `key`, or null. */
-  get(key: string): Promise<string | null>
-  /** Stores `value` at `key` for `ttlMs`. */
-  set(key: string, value: string, ttlMs: number): Promise<void>
-  /** Deletes `key`. */
-  del(key: string): Promise<void>
-  /** Lowers the TTL of `key` to `ttlMs` if that is shorter (never extends it). */
-  shorten(key: string, ttlMs: number): Promise<void>
+  /** The record at `key`: its entry and, once rotated, the end of its grace (Unix ms); null if absent. */
+  load(key: string): Promise<{ entry: string; retiredAt: number | null } | null>
+  /** Stores a new record at `key` holding `entry`, expiring in `ttlMs`. */
+  put(key: string, entry: string, ttlMs: number): Promise<void>
+  /** Deletes the record: the session and all its replay records. */
+  delete(key: string): Promise<void>
   /**
-   * Atomically: `'gone'` if `sessionKey` does not exist; else set `nonceKey` only if absent, with
-   * `ttlMs`, answering `'ok'`, or `'replay'` if it was present. Replay protection rests on this
-   * being atomic.
+   * Atomically and once: `'gone'` if the record is absent, `'rotated'` if it was retired before;
+   * else records `atMs` as its end, lowers its TTL to `ttlMs` (never raises it) and answers `'ok'`.
    */
-  recordNonce(sessionKey: string, nonceKey: string, ttlMs: number): Promise<'ok' | 'gone' | 'replay'>
+  retire(key: string, atMs: number, ttlMs: number): Promise<'ok' | 'gone' | 'rotated'>
+  /**
+   * Atomically: `'gone'` if the record is absent; `'replay'` if `nonce` is recorded in it with a
+   * time after `nowMs`; else records `nonce` until `untilMs` inside the same record (pruning
+   * expired ones) and answers `'ok'`. Replay protection rests on this being one atomic step.
+   */
+  recordNonce(key: string, nonce: string, nowMs: number, untilMs: number): Promise<'ok' | 'gone' | 'replay'>
 }
 
 /** Fields every store kind shares. */
@@ -104,6 +109,7 @@ export interface EngineOptions {
   rotationGraceMs?: number
   maxBodyBytes?: number
   maxHandshakeBytes?: number
+  maxClockSkewMs?: number
   streamPadding?: number
   modes?: Array<'hybrid' | 'mlkem768'>
   identitySecretKey?: string

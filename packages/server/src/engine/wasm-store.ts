@@ -1,16 +1,16 @@
 // The WASM engine's session store: key names, time bounds and the per-isolate cache, over any
 // NenStoreAdapter; and the built-in in-memory adapter used when no adapter is configured.
 //
-// This is src/store/remote.rs of the native addon, in TypeScript, so a native instance and an
-// edge instance can share one Upstash/Redis: the same keys, the same values (wrapped sessions,
-// base64), the same TTLs and the same outcome codes.
-//
-//   {prefix}{<sid>}:s            wrapped session, TTL = time to expiry
-//   {prefix}{<sid>}:n:<nonce>    replay record (set-if-absent), TTL = until the request leaves the window
+// The layout is nen_core::store's (store-layout.ts, generated from it), so a native instance and
+// an edge instance can share one Upstash/Redis: one record per session, `{prefix}{<sid>}`, holding
+// the wrapped entry, the end of its rotation grace once rotated, and its replay records; TTL = the
+// session's remaining life. Nothing can evict a replay record without the session it guards.
 //
 // One round trip per request on a warm isolate: wrapped sessions are cached here, so a request
-// costs only `recordNonce`, which checks the session still exists (a terminate or expiry on
-// another instance is seen at once) and records the nonce atomically. A miss adds one `get`.
+// costs only `recordNonce`, which checks the session still exists (a terminate, rotation or
+// expiry on another instance is seen at once) and records the nonce atomically. A miss adds one
+// `load`. The cache is filled only once a request verified and its nonce was recorded, and holds
+// at most CACHE_MAX entries, least recently used out first.
 
 import { NenError } from '../errors.js'
 import type { NenStoreAdapter } from './types.js'
@@ -24,8 +24,13 @@ function monotonicClock(): () => number {
   return () => (last = Math.max(last, Date.now()))
 }
 
-interface Cached {
-  wrapped: string
+/** A record as read from the store or the cache. */
+export interface StoredRecord {
+  entry: string
+  retiredAt: number | null
+}
+
+interface Cached extends StoredRecord {
   expiresAt: number
 }
 
@@ -38,6 +43,8 @@ class StoreTimeout extends Error {
 }
 
 export class WasmSessionStore {
+  // A Map iterates in insertion order: re-inserting on a hit makes the first key the least
+  // recently used one.
   private readonly cache = new Map<string, Cached>()
   private readonly now = monotonicClock()
 
@@ -47,12 +54,8 @@ export class WasmSessionStore {
     private readonly timeoutMs: number,
   ) {}
 
-  sessionKey(sid: string): string {
-    return `${this.prefix}{${sid}}:s`
-  }
-
-  nonceKey(sid: string, nonceHex: string): string {
-    return `${this.prefix}{${sid}}:n:${nonceHex}`
+  key(sid: string): string {
+    return `${this.prefix}{${sid}}`
   }
 
   /** Runs one adapter call under the timeout; any failure (a throw, a rejection, the timeout) is ISO-8001. */
@@ -80,36 +83,39 @@ export class WasmSessionStore {
     })
   }
 
-  /** Stores a new session (handshake, rotation) and caches it. */
-  async put(sid: string, wrapped: string, ttlMs: number, expiresAt: number): Promise<void> {
-    await this.bounded(() => this.adapter.set(this.sessionKey(sid), wrapped, ttlMs))
-    if (this.cache.size >= CACHE_MAX) {
-      const now = this.now()
-      for (const [k, v] of this.cache) if (v.expiresAt <= now) this.cache.delete(k)
-      if (this.cache.size >= CACHE_MAX) this.cache.clear()
-    }
-    this.cache.set(sid, { wrapped, expiresAt })
+  /** Stores a new session (handshake, rotation). Cached only once a request of it verifies. */
+  async put(sid: string, wrapped: string, ttlMs: number): Promise<void> {
+    await this.bounded(() => this.adapter.put(this.key(sid), wrapped, Math.max(1, Math.ceil(ttlMs))))
   }
 
-  /** The wrapped session for `sid`: from the cache while unexpired, else the store; ISO-2002 if absent. */
-  async load(sid: string): Promise<string> {
+  /** The record for `sid`: from the cache while unexpired, else the store; ISO-2002 if absent. */
+  async load(sid: string): Promise<StoredRecord> {
     const hit = this.cache.get(sid)
-    if (hit && hit.expiresAt > this.now()) return hit.wrapped
-    const v = await this.bounded(() => this.adapter.get(this.sessionKey(sid)))
-    if (v == null) throw new NenError('ISO-2002')
-    return String(v)
+    if (hit && hit.expiresAt > this.now()) {
+      this.cache.delete(sid)
+      this.cache.set(sid, hit)
+      return hit
+    }
+    return this.fetch(sid)
   }
 
-  /** Caches an entry read from the store once it has unwrapped (its expiry is then known). */
-  remember(sid: string, wrapped: string, expiresAt: number): void {
-    if (this.cache.size < CACHE_MAX) this.cache.set(sid, { wrapped, expiresAt })
+  private async fetch(sid: string): Promise<StoredRecord> {
+    const r = await this.bounded(() => this.adapter.load(this.key(sid)))
+    if (r == null) throw new NenError('ISO-2002')
+    if (typeof r.entry !== 'string') throw new NenError('ISO-8001', { message: 'load answered a record without an entry' })
+    const retiredAt = r.retiredAt == null ? null : Number(r.retiredAt)
+    if (retiredAt !== null && !Number.isFinite(retiredAt)) throw new NenError('ISO-8001', { message: 'load answered a bad retiredAt' })
+    return { entry: r.entry, retiredAt }
   }
 
-  /** The atomic replay check: 'gone' is ISO-2002, 'replay' ISO-5001, anything else ISO-8001. */
-  async recordNonce(sid: string, nonceHex: string, ttlMs: number): Promise<void> {
-    const r = await this.bounded(() => this.adapter.recordNonce(this.sessionKey(sid), this.nonceKey(sid, nonceHex), ttlMs))
+  /** The atomic replay check: 'gone' is ISO-2002, 'replay' ISO-5001, anything else ISO-8001. Caches the record on success. */
+  async recordNonce(sid: string, record: StoredRecord, expiresAt: number, nonce: string, nowMs: number, untilMs: number): Promise<void> {
+    const r = await this.bounded(() => this.adapter.recordNonce(this.key(sid), nonce, nowMs, untilMs))
     switch (String(r)) {
       case 'ok':
+        this.cache.delete(sid)
+        if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string)
+        this.cache.set(sid, { ...record, expiresAt })
         return
       case 'gone':
         this.cache.delete(sid)
@@ -121,25 +127,36 @@ export class WasmSessionStore {
     }
   }
 
-  /** Deletes a session everywhere (terminate). Its nonce records expire on their own. */
+  /** Deletes a session and its replay records everywhere (terminate). */
   async delete(sid: string): Promise<void> {
     this.cache.delete(sid)
-    await this.bounded(() => this.adapter.del(this.sessionKey(sid)))
+    await this.bounded(() => this.adapter.delete(this.key(sid)))
   }
 
-  /**
-   * Marks a session rotated and shortens its lifetime to `ttlMs` from now (rotation grace).
-   * With the key layout of this adapter interface the once-only rule is not atomic across
-   * instances: see the store notes in README.md.
-   */
-  async retire(sid: string, ttlMs: number): Promise<void> {
+  /** Marks a session rotated and shortens its life to `ttlMs` from now, once (ISO-2004 after that). */
+  async retire(sid: string, atMs: number, ttlMs: number): Promise<void> {
     this.cache.delete(sid)
-    await this.bounded(() => this.adapter.shorten(this.sessionKey(sid), ttlMs))
+    const r = await this.bounded(() => this.adapter.retire(this.key(sid), atMs, Math.max(1, Math.ceil(ttlMs))))
+    switch (String(r)) {
+      case 'ok':
+        return
+      case 'gone':
+        throw new NenError('ISO-2002')
+      case 'rotated':
+        throw new NenError('ISO-2004')
+      default:
+        throw new NenError('ISO-8001', { message: 'retire answered neither ok, gone nor rotated' })
+    }
   }
 
-  /** The session's effective end, where this store knows it (undefined: the handshake expiry). */
-  expiresAt(_sid: string): number | undefined {
-    return undefined
+  /** The session's effective end, read from the store (another instance may have rotated it). */
+  async retiredAt(sid: string): Promise<number | null> {
+    return (await this.fetch(sid)).retiredAt
+  }
+
+  /** Records cached in this isolate. */
+  get cached(): number {
+    return this.cache.size
   }
 }
 
@@ -148,17 +165,28 @@ const SWEEP_EVERY_MS = 1_000
 
 /** The in-memory adapter, with a view of its size for tests and monitoring. */
 export interface MemoryStoreAdapter extends NenStoreAdapter {
-  /** Live entries: sessions and replay records. */
+  /** Live records (sessions). */
   readonly size: number
+  /** Replay records held, over all sessions. */
+  readonly nonces: number
+}
+
+interface MemoryRecord {
+  entry: string
+  retiredAt: number | null
+  expiresAt: number
+  nonces: Map<string, number>
+  pruneAt: number
 }
 
 /**
- * A NenStoreAdapter over a Map with TTLs, in this isolate's memory: one instance, development,
- * or a single long-lived worker. Atomic by construction (JavaScript runs one call at a time), and
- * bounded: expired entries are swept as time passes.
+ * A NenStoreAdapter over a Map of records with TTLs, in this isolate's memory: one instance,
+ * development, or a single long-lived worker. Atomic by construction (JavaScript runs one call
+ * at a time), and bounded: expired records are swept as time passes, and each record prunes its
+ * expired nonces, so a terminate or an expiry costs only that session's nonces.
  */
 export function createMemoryStoreAdapter(): MemoryStoreAdapter {
-  const map = new Map<string, { value: string; expiresAt: number }>()
+  const map = new Map<string, MemoryRecord>()
   const now = monotonicClock()
   let lastSweep = 0
   const live = (key: string, t: number) => {
@@ -181,28 +209,44 @@ export function createMemoryStoreAdapter(): MemoryStoreAdapter {
       for (const e of map.values()) if (e.expiresAt > t) n++
       return n
     },
-    async get(key) {
-      return live(key, now())?.value ?? null
+    get nonces() {
+      let n = 0
+      for (const e of map.values()) n += e.nonces.size
+      return n
     },
-    async set(key, value, ttlMs) {
+    async load(key) {
+      const e = live(key, now())
+      return e ? { entry: e.entry, retiredAt: e.retiredAt } : null
+    },
+    async put(key, entry, ttlMs) {
       const t = now()
       sweep(t)
-      map.set(key, { value, expiresAt: t + ttl(ttlMs) })
+      map.set(key, { entry, retiredAt: null, expiresAt: t + ttl(ttlMs), nonces: new Map(), pruneAt: t + SWEEP_EVERY_MS })
     },
-    async del(key) {
+    async delete(key) {
       map.delete(key)
     },
-    async shorten(key, ttlMs) {
+    async retire(key, atMs, ttlMs) {
       const t = now()
       const e = live(key, t)
-      if (e) e.expiresAt = Math.min(e.expiresAt, t + ttl(ttlMs))
+      if (!e) return 'gone'
+      if (e.retiredAt !== null) return 'rotated'
+      e.retiredAt = atMs
+      e.expiresAt = Math.min(e.expiresAt, t + ttl(ttlMs))
+      return 'ok'
     },
-    async recordNonce(sessionKey, nonceKey, ttlMs) {
+    async recordNonce(key, nonce, nowMs, untilMs) {
       const t = now()
       sweep(t)
-      if (!live(sessionKey, t)) return 'gone'
-      if (live(nonceKey, t)) return 'replay'
-      map.set(nonceKey, { value: '1', expiresAt: t + ttl(ttlMs) })
+      const e = live(key, t)
+      if (!e) return 'gone'
+      const seen = e.nonces.get(nonce)
+      if (seen !== undefined && seen > nowMs) return 'replay'
+      e.nonces.set(nonce, untilMs)
+      if (nowMs >= e.pruneAt) {
+        for (const [n, until] of e.nonces) if (until <= nowMs) e.nonces.delete(n)
+        e.pruneAt = nowMs + SWEEP_EVERY_MS
+      }
       return 'ok'
     },
   }

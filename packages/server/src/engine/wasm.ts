@@ -128,7 +128,7 @@ function setup(options: EngineOptions): Setup {
       throw new NenError('ISO-9001', { message: `unknown store kind ${String((s as { kind?: unknown }).kind)}` })
   }
   const config: ServerEngineConfig = { wrappingKey }
-  const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
+  const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
   for (const k of passed) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
   return { store: new WasmSessionStore(adapter, prefix, timeoutMs), config }
 }
@@ -190,7 +190,7 @@ class WasmEngineImpl implements WasmEngine {
   async handshake(body: string | Uint8Array): Promise<NenReply> {
     const core = await this.core
     const hs = call(() => core.handshake(body))
-    await this.store.put(hs.sid, hs.wrapped, hs.ttlMs, hs.expiresAt)
+    await this.store.put(hs.sid, hs.wrapped, hs.ttlMs)
     return jsonReply(200, hs.response)
   }
 
@@ -207,15 +207,14 @@ class WasmEngineImpl implements WasmEngine {
   /** Load the session (ISO-2002 if missing), verify and decrypt, then record the nonce. */
   private async openParsed(core: CoreEngine, parsed: CoreParsed): Promise<CoreOpened> {
     const sid = parsed.sid
-    const wrapped = await this.store.load(sid)
-    const opened = call(() => core.open(parsed, wrapped))
+    const record = await this.store.load(sid)
+    const opened = call(() => core.open(parsed, record.entry, record.retiredAt ?? undefined))
     try {
-      await this.store.recordNonce(sid, opened.nonceHex, opened.replayTtlMs)
+      await this.store.recordNonce(sid, record, opened.expiresAt, opened.nonceField, opened.openedAt, opened.rememberUntil)
     } catch (e) {
       opened.free()
       throw e
     }
-    this.store.remember(sid, wrapped, opened.expiresAt)
     return opened
   }
 
@@ -290,15 +289,17 @@ class WasmEngineImpl implements WasmEngine {
       case 'rotate': {
         const r = call(() => core.rotate(opened))
         // Claim the rotation first: a session has at most one successor.
-        await this.store.retire(opened.sid, r.graceMs)
-        await this.store.put(r.newSid, r.newWrapped, r.ttlMs, r.expiresAt)
+        await this.store.retire(opened.sid, opened.openedAt + r.graceMs, r.graceMs)
+        await this.store.put(r.newSid, r.newWrapped, r.ttlMs)
         return jsonReply(200, r.response)
       }
       case 'terminate':
         await this.store.delete(opened.sid)
         return jsonReply(200, call(() => core.terminateBody(opened)))
-      case 'status':
-        return jsonReply(200, call(() => core.statusBody(opened, this.store.expiresAt(opened.sid))))
+      case 'status': {
+        const retiredAt = await this.store.retiredAt(opened.sid)
+        return jsonReply(200, call(() => core.statusBody(opened, retiredAt ?? undefined)))
+      }
     }
   }
 }

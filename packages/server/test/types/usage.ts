@@ -38,10 +38,10 @@ withNen(() => {
 })
 
 const adapter: NenStoreAdapter = {
-  get: async () => null,
-  set: async () => {},
-  del: async () => {},
-  shorten: async () => {},
+  load: async () => ({ entry: 'AAAA', retiredAt: null }),
+  put: async () => {},
+  delete: async () => {},
+  retire: async () => 'rotated',
   recordNonce: async () => 'ok',
 }
 setSessionStore(adapter)
@@ -49,7 +49,7 @@ setSessionStore(InMemorySessionStore())
 setSessionStore(RedisSessionStore({ nodes: ['redis://a:7000'], keyPrefix: 'x:' }))
 setSessionStore(UpstashSessionStore({ url: 'https://u.test', token: 't' }))
 configureNen({ modes: ['mlkem768'], streamPadding: 32, onError: (e, { phase }) => void [e, phase] })
-const other = createNen({ maxBodyBytes: 1024 })
+const other = createNen({ maxBodyBytes: 4096, maxHandshakeBytes: 8192, maxClockSkewMs: 2000 })
 
 // node:http and Express requests and responses fit structurally (no @types/node needed).
 declare const req: { method?: string; url?: string; originalUrl: string; path: string; query: Record<string, string>; headers: Record<string, string | string[] | undefined>; on(e: string, l: (...a: any[]) => void): unknown; removeListener(e: string, l: (...a: any[]) => void): unknown; params: { id: string } }

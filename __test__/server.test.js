@@ -390,3 +390,50 @@ test('memory stays bounded across 100 000 requests on one session', async () => 
   assert.ok(nonces <= live, `${nonces} nonces held, ${live} requests inside the window`)
   assert.ok(nonces < 100_000, 'nonces were never forgotten')
 })
+
+test('the memory store is bounded: maxSessions refuses new sessions (ISO-8003), never evicts live ones', async () => {
+  const server = new nen.NenServer({ maxSessions: 50, sessionTtlMs: 1000, rotationGraceMs: 0 })
+  const sessions = []
+  for (let i = 0; i < 50; i++) sessions.push(await connect(server))
+  await rejectsWith(() => server.handshake(nen.NenClientHandshake.start().body), 'ISO-8003', 503)
+  assert.throws(() => server.handshakeSync(nen.NenClientHandshake.start().body), (e) => e.code === 'ISO-8003')
+  // Every live session still works: a flood cannot log anyone out.
+  for (const s of sessions) await roundTrip(server, s, 'GET', '/api/still-here')
+  // Terminate frees a slot; so does expiry, without any sweep of the whole map.
+  const t = sign(sessions[0], 'POST', '/api/nen/terminate')
+  assert.equal((await server.terminate(t.req)).status, 200)
+  await connect(server)
+  await new Promise((r) => setTimeout(r, 1100))
+  for (let i = 0; i < 50; i++) await connect(server)
+  assert.equal(server.memoryStats().sessions, 50)
+})
+
+test('terminate frees exactly its own session and nonces', async () => {
+  const server = new nen.NenServer()
+  const busy = await connect(server)
+  const quiet = await connect(server)
+  for (let i = 0; i < 2000; i++) server.openSync(sign(busy, 'GET', '/api/tick').req)
+  for (let i = 0; i < 3; i++) server.openSync(sign(quiet, 'GET', '/api/tick').req)
+  assert.deepEqual(server.memoryStats(), { sessions: 2, nonces: 2003 })
+  const t = sign(quiet, 'POST', '/api/nen/terminate')
+  assert.equal((await server.terminate(t.req)).status, 200)
+  assert.deepEqual(server.memoryStats(), { sessions: 1, nonces: 2000 })
+  await roundTrip(server, busy, 'GET', '/api/still-fine')
+})
+
+test('handshakeBudget: a token bucket per instance (ISO-1009, 429)', async () => {
+  const server = new nen.NenServer({ handshakeBudget: { perSecond: 20, burst: 5 } })
+  for (let i = 0; i < 5; i++) await connect(server)
+  await rejectsWith(() => server.handshake(nen.NenClientHandshake.start().body), 'ISO-1009', 429)
+  await new Promise((r) => setTimeout(r, 120))
+  await connect(server) // refilled: one every 50 ms
+  // Authenticated traffic is never limited by it.
+  const s = await new Promise((r) => setTimeout(r, 60)).then(() => connect(server))
+  for (let i = 0; i < 20; i++) await roundTrip(server, s, 'GET', '/api/x')
+  for (const [opts, option] of [
+    [{ handshakeBudget: { perSecond: 0 } }, 'handshakeBudget.perSecond'],
+    [{ maxSessions: 0 }, 'maxSessions'],
+  ]) {
+    assert.throws(() => new nen.NenServer(opts), (e) => e.code === 'ISO-9001' && e.message.includes(option), option)
+  }
+})

@@ -29,6 +29,13 @@ macro_rules! server_options {
         /// replay records are kept this much longer than the window, so no instance whose clock
         /// lags accepts a replay another instance has already forgotten. Default 5 000.
         pub max_clock_skew_ms: Option<u32>,
+        /// Most sessions the memory store holds (about 1 KB each). When full, new handshakes
+        /// are refused with ISO-8003 (503), never by evicting a live session. Default 200 000.
+        pub max_sessions: Option<u32>,
+        /// A per-instance budget for handshakes (which are unauthenticated and cost ML-KEM and
+        /// store space): past it, ISO-1009 (429). Default: none; put a per-client limit in front
+        /// as well (see the README).
+        pub handshake_budget: Option<HandshakeBudget>,
         /// Pad every stream chunk to a multiple of this many bytes to hide token lengths; 0 turns
             /// padding off. Default 0 (`@withnen/ai` sets 32).
             pub stream_padding: Option<u32>,
@@ -55,6 +62,16 @@ server_options!(
     /// Test builds only, with `testRngSeed`: a fixed clock (Unix ms).
     pub test_now_ms: Option<f64>,
 );
+
+/// A token bucket for handshakes on this instance.
+#[napi(object)]
+#[derive(Default)]
+pub struct HandshakeBudget {
+    /// Sustained handshakes per second.
+    pub per_second: u32,
+    /// Handshakes allowed at once. Default `perSecond`.
+    pub burst: Option<u32>,
+}
 
 /// Session-store selection.
 #[napi(object)]

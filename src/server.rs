@@ -20,7 +20,8 @@ use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBind
 use nen_core::response::HEADER_RESPONSE;
 use nen_core::rng::ChaChaRng;
 use nen_core::server::{
-    status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, HEADER_ERROR, TERMINATED_BODY,
+    status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, HEADER_ERROR,
+    TERMINATED_BODY,
 };
 use nen_core::stream::{StreamSealer, HEADER_STREAM_NONCE};
 use nen_core::target::target_of_url;
@@ -37,6 +38,8 @@ type StoreDispatchFn<'a> =
 
 struct Inner {
     config: ServerPolicy,
+    /// The per-instance handshake budget (`handshakeBudget`), if configured.
+    budget: Option<Mutex<TokenBucket>>,
     store: Store,
     test: Option<TestHooks>,
 }
@@ -211,11 +214,12 @@ fn bad(option: &'static str, must: &'static str) -> ConfigError {
 
 fn store_from(
     opts: Option<StoreOptions>,
-    window_ms: u64,
+    policy: &ServerPolicy,
     dispatch: Option<Dispatch>,
 ) -> std::result::Result<Store, ConfigError> {
+    let memory = || Store::Memory(MemoryStore::new(policy.window_ms, policy.max_sessions));
     let Some(o) = opts else {
-        return Ok(Store::Memory(MemoryStore::new(window_ms)));
+        return Ok(memory());
     };
     let timeout = Duration::from_millis(u64::from(o.timeout_ms.unwrap_or(1_000).max(1)));
     let prefix = o.key_prefix.unwrap_or_else(|| "nen:".into());
@@ -233,7 +237,7 @@ fn store_from(
         Ok(AeadKey::from_bytes(bytes))
     };
     match o.kind.as_str() {
-        "memory" => Ok(Store::Memory(MemoryStore::new(window_ms))),
+        "memory" => Ok(memory()),
         "redis" | "redis-cluster" => {
             let target = match (o.kind.as_str(), o.url.clone(), o.nodes.clone()) {
                 ("redis", Some(url), _) => Target::Single(url),
@@ -304,6 +308,12 @@ fn policy_from(o: &NenServerOptions) -> std::result::Result<ServerPolicy, Config
         max_handshake_bytes: o.max_handshake_bytes.map(u64::from),
         stream_padding: o.stream_padding.map(u64::from),
         max_clock_skew_ms: o.max_clock_skew_ms.map(u64::from),
+        max_sessions: o.max_sessions.map(u64::from),
+        handshakes_per_second: o.handshake_budget.as_ref().map(|b| u64::from(b.per_second)),
+        handshake_burst: o
+            .handshake_budget
+            .as_ref()
+            .and_then(|b| b.burst.map(u64::from)),
         identity_secret_key: o.identity_secret_key.clone(),
     })
 }
@@ -372,6 +382,9 @@ impl Inner {
         now: u64,
     ) -> std::result::Result<(ServerSession, String), NenErr> {
         self.config.check_handshake_size(body.len())?;
+        if let Some(b) = &self.budget {
+            b.lock().unwrap_or_else(|p| p.into_inner()).take(now)?;
+        }
         self.rng(|rng| server_handshake(body, &self.config.handshake_config(), None, now, rng))
     }
 
@@ -543,10 +556,14 @@ impl NenServer {
             None => None,
         };
         let test = test_hooks(&o).map_err(config_error)?;
-        let store = store_from(o.store, config.window_ms, dispatch).map_err(config_error)?;
+        let store = store_from(o.store, &config, dispatch).map_err(config_error)?;
+        let budget = config
+            .handshake_budget
+            .map(|(rate, burst)| Mutex::new(TokenBucket::new(rate, burst, now_ms())));
         Ok(Self {
             inner: Arc::new(Inner {
                 config,
+                budget,
                 store,
                 test,
             }),
@@ -593,7 +610,7 @@ impl NenServer {
         let mem = self.inner.store.memory().or_js()?;
         let now = self.inner.now();
         let (session, response) = self.inner.handshake_compute(bytes, now).or_js()?;
-        mem.put(session, now);
+        mem.put(session, now).or_js()?;
         Ok(json_reply(200, response))
     }
 

@@ -48,10 +48,7 @@ impl Store {
     }
 
     pub async fn put(&self, session: ServerSession, now_ms: u64) -> Result<(), Error> {
-        remote!(self, r => r.put(session, now_ms).await, memory m => {
-            m.put(session, now_ms);
-            Ok(())
-        })
+        remote!(self, r => r.put(session, now_ms).await, memory m => m.put(session, now_ms))
     }
 
     pub async fn load(&self, sid: &SessionId, now_ms: u64) -> Result<Arc<ServerSession>, Error> {

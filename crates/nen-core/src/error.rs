@@ -124,6 +124,10 @@ catalogue! {
     HandshakeTooLarge = 1008, 413, Server, "HANDSHAKE_TOO_LARGE",
         "Handshake request exceeds the maximum size",
         "A handshake request is under 2 KB; send it with the Nen client, or raise maxHandshakeBytes.";
+    /// This instance's handshake budget is spent for now.
+    HandshakeRateLimited = 1009, 429, Server, "HANDSHAKE_RATE_LIMITED",
+        "Too many handshakes: try again shortly",
+        "Retry after a short delay; the server limits new sessions (handshakeBudget or a per-client limit).";
     /// The client has no session yet.
     SessionNotInitialized = 2001, 401, Client, "SESSION_NOT_INITIALIZED",
         "No Nen session: call handshake() first",
@@ -252,6 +256,10 @@ catalogue! {
     StoreCorrupt = 8002, 500, Server, "STORE_ENTRY_INVALID",
         "Stored session could not be read",
         "Check that every instance uses the same NEN_WRAPPING_KEY; the session must be re-established.";
+    /// The session store is full: no new session until one expires.
+    StoreFull = 8003, 503, Server, "STORE_FULL",
+        "Session store is full",
+        "Raise maxSessions (each session costs about 1 KB), shorten sessionTtlMs, or limit handshakes (handshakeBudget, a per-client limit in front).";
     /// Unexpected internal failure.
     Internal = 9000, 500, Both, "INTERNAL_ERROR",
         "Internal error",

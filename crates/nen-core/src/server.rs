@@ -37,6 +37,10 @@ pub const MIN_BODY_BYTES: u64 = 4096;
 pub const MAX_STREAM_PADDING: u64 = 64 * 1024;
 /// Shortest session lifetime and window accepted.
 pub const MIN_TIME_MS: u64 = 1_000;
+/// Default `maxSessions` of the in-process store: about 1 KB each with its bookkeeping, so the
+/// store stays under about 256 MiB however many handshakes arrive.
+pub const DEFAULT_MAX_SESSIONS: u64 = 200_000;
+
 /// Default `maxClockSkewMs`: the largest clock difference between instances sharing a store.
 /// Replay records are kept this much longer than the window, so an instance whose clock lags
 /// never sees a record already pruned by one whose clock leads (threat model §2.6).
@@ -61,6 +65,12 @@ pub struct ServerOptions {
     pub stream_padding: Option<u64>,
     /// `maxClockSkewMs`.
     pub max_clock_skew_ms: Option<u64>,
+    /// `maxSessions` (in-process store).
+    pub max_sessions: Option<u64>,
+    /// `handshakeBudget.perSecond`: sustained handshakes per second per instance; absent: none.
+    pub handshakes_per_second: Option<u64>,
+    /// `handshakeBudget.burst`: handshakes allowed at once; default `perSecond`.
+    pub handshake_burst: Option<u64>,
     /// `identitySecretKey`.
     pub identity_secret_key: Option<String>,
 }
@@ -113,6 +123,10 @@ pub struct ServerPolicy {
     pub pad_block: usize,
     /// Largest clock difference between instances, ms: added to replay-record lifetimes.
     pub skew_ms: u64,
+    /// Most sessions the in-process store holds.
+    pub max_sessions: usize,
+    /// The per-instance handshake budget, if any: (per second, burst).
+    pub handshake_budget: Option<(u64, u64)>,
     /// The identity that signs every transcript, if any.
     pub identity: Option<ServerIdentity>,
 }
@@ -229,12 +243,50 @@ impl ServerPolicy {
             "maxClockSkewMs",
             "must be an integer from 0 to 300000",
         )?;
+        let max_sessions = bounded(
+            o.max_sessions,
+            DEFAULT_MAX_SESSIONS,
+            1,
+            u32::MAX as u64,
+            "maxSessions",
+            "must be an integer of at least 1",
+        )?;
+        let handshake_budget = match o.handshakes_per_second {
+            None if o.handshake_burst.is_some() => {
+                return Err(ConfigError {
+                    option: "handshakeBudget.perSecond",
+                    must: "is required with handshakeBudget.burst",
+                })
+            }
+            None => None,
+            Some(rate) => {
+                let rate = bounded(
+                    Some(rate),
+                    0,
+                    1,
+                    1_000_000,
+                    "handshakeBudget.perSecond",
+                    "must be an integer from 1 to 1000000",
+                )?;
+                let burst = bounded(
+                    o.handshake_burst,
+                    rate,
+                    1,
+                    10_000_000,
+                    "handshakeBudget.burst",
+                    "must be an integer from 1 to 10000000",
+                )?;
+                Some((rate, burst))
+            }
+        };
         Ok(Self {
             modes,
             ttl_ms,
             window_ms,
             grace_ms,
             skew_ms,
+            max_sessions: max_sessions as usize,
+            handshake_budget,
             max_body: max_body as usize,
             max_handshake: max_handshake as usize,
             pad_block: pad_block as usize,
@@ -273,6 +325,45 @@ impl ServerPolicy {
             Some(p) if p <= MAX_STREAM_PADDING => Ok(p as usize),
             Some(_) => Err(Error::InvalidConfiguration),
         }
+    }
+}
+
+/// A token bucket: `burst` handshakes at once, refilled at `per_second`. Pure: the caller gives
+/// the time (a clock that never steps back).
+#[derive(Clone, Copy, Debug)]
+pub struct TokenBucket {
+    per_second: u64,
+    burst: u64,
+    /// Tokens, in thousandths, so refills at any rate are exact to the millisecond.
+    milli_tokens: u64,
+    last_ms: u64,
+}
+
+impl TokenBucket {
+    /// A full bucket.
+    pub fn new(per_second: u64, burst: u64, now_ms: u64) -> Self {
+        Self {
+            per_second,
+            burst,
+            milli_tokens: burst.saturating_mul(1000),
+            last_ms: now_ms,
+        }
+    }
+
+    /// Takes one token: `Err(HandshakeRateLimited)` when the budget is spent.
+    pub fn take(&mut self, now_ms: u64) -> Result<(), Error> {
+        let elapsed = now_ms.saturating_sub(self.last_ms);
+        self.last_ms = self.last_ms.max(now_ms);
+        let cap = self.burst.saturating_mul(1000);
+        self.milli_tokens = self
+            .milli_tokens
+            .saturating_add(elapsed.saturating_mul(self.per_second))
+            .min(cap);
+        if self.milli_tokens < 1000 {
+            return Err(Error::HandshakeRateLimited);
+        }
+        self.milli_tokens -= 1000;
+        Ok(())
     }
 }
 
@@ -422,6 +513,27 @@ mod tests {
             ..Default::default()
         })
         .is_ok());
+    }
+
+    #[test]
+    fn token_bucket() {
+        let mut b = TokenBucket::new(10, 3, 1_000);
+        for _ in 0..3 {
+            assert_eq!(b.take(1_000), Ok(()));
+        }
+        assert_eq!(b.take(1_000), Err(Error::HandshakeRateLimited));
+        // 10 per second: one token every 100 ms, never more than the burst.
+        assert_eq!(b.take(1_099), Err(Error::HandshakeRateLimited));
+        assert_eq!(b.take(1_100), Ok(()));
+        assert_eq!(
+            b.take(500),
+            Err(Error::HandshakeRateLimited),
+            "a clock stepping back refills nothing"
+        );
+        for _ in 0..3 {
+            assert_eq!(b.take(100_000), Ok(()));
+        }
+        assert_eq!(b.take(100_000), Err(Error::HandshakeRateLimited));
     }
 
     #[test]

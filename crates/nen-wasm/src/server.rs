@@ -29,7 +29,7 @@ use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBind
 use nen_core::response::HEADER_RESPONSE;
 use nen_core::rng::ChaChaRng;
 use nen_core::server::{
-    status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TERMINATED_BODY,
+    status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, TERMINATED_BODY,
 };
 use nen_core::session::{unwrap, wrap};
 use nen_core::store::nonce_field;
@@ -58,6 +58,10 @@ export interface ServerEngineConfig {
   maxHandshakeBytes?: number;
   /** Largest clock difference between instances, ms, added to replay-record lifetimes. Default 5 000. */
   maxClockSkewMs?: number;
+  /** Most sessions the built-in memory store holds; past it ISO-8003. Default 200 000. */
+  maxSessions?: number;
+  /** A per-instance handshake budget: past it ISO-1009 (429). Default none. */
+  handshakeBudget?: { perSecond: number; burst?: number };
   /** Default stream chunk padding block, bytes; 0 = none. Default 0. */
   streamPadding?: number;
   /** The ML-DSA-65 identity: base64 32-byte seed. */
@@ -143,6 +147,12 @@ pub struct EngineInit {
     pub max_handshake_bytes: Option<f64>,
     /// `maxClockSkewMs`.
     pub max_clock_skew_ms: Option<f64>,
+    /// `maxSessions` (enforced by the JS memory adapter).
+    pub max_sessions: Option<f64>,
+    /// `handshakeBudget.perSecond`.
+    pub handshakes_per_second: Option<f64>,
+    /// `handshakeBudget.burst`.
+    pub handshake_burst: Option<f64>,
     /// `streamPadding`.
     pub stream_padding: Option<f64>,
     /// `identitySecretKey`.
@@ -168,6 +178,8 @@ struct TestHooks {
 #[wasm_bindgen]
 pub struct ServerEngine {
     policy: ServerPolicy,
+    /// The per-instance handshake budget (`handshakeBudget`), if configured.
+    budget: Option<RefCell<TokenBucket>>,
     wrapping_key: AeadKey,
     test: Option<TestHooks>,
 }
@@ -334,6 +346,12 @@ impl ServerEngine {
             max_handshake_bytes: u32_option(init.max_handshake_bytes, "maxHandshakeBytes")?,
             stream_padding: u32_option(init.stream_padding, "streamPadding")?,
             max_clock_skew_ms: u32_option(init.max_clock_skew_ms, "maxClockSkewMs")?,
+            max_sessions: u32_option(init.max_sessions, "maxSessions")?,
+            handshakes_per_second: u32_option(
+                init.handshakes_per_second,
+                "handshakeBudget.perSecond",
+            )?,
+            handshake_burst: u32_option(init.handshake_burst, "handshakeBudget.burst")?,
             identity_secret_key: init.identity_secret_key.clone(),
         })?;
         let wrapping = init.wrapping_key.as_deref().ok_or(bad(
@@ -345,7 +363,11 @@ impl ServerEngine {
                 .map_err(|_| bad("wrappingKey", "must be a base64 32-byte key"))?,
         );
         let test = test_hooks(init)?;
+        let budget = policy
+            .handshake_budget
+            .map(|(rate, burst)| RefCell::new(TokenBucket::new(rate, burst, monotonic_now_ms())));
         Ok(Self {
+            budget,
             policy,
             wrapping_key,
             test,
@@ -400,6 +422,9 @@ impl ServerEngine {
     /// `handshake` at a given time.
     pub fn handshake_at(&self, body: &[u8], now: u64) -> Result<Established, Error> {
         self.policy.check_handshake_size(body.len())?;
+        if let Some(b) = &self.budget {
+            b.try_borrow_mut().map_err(|_| Error::Internal)?.take(now)?;
+        }
         let (session, response) = self
             .rng(|rng| server_handshake(body, &self.policy.handshake_config(), None, now, rng))?;
         self.established(&session, response, now)
@@ -614,6 +639,15 @@ fn init_from_js(config: &JsValue) -> Result<EngineInit, Error> {
         max_body_bytes: number_prop(config, "maxBodyBytes")?,
         max_handshake_bytes: number_prop(config, "maxHandshakeBytes")?,
         max_clock_skew_ms: number_prop(config, "maxClockSkewMs")?,
+        max_sessions: number_prop(config, "maxSessions")?,
+        handshakes_per_second: match prop(config, "handshakeBudget") {
+            None => None,
+            Some(b) => Some(number_prop(&b, "perSecond")?.ok_or(Error::InvalidConfiguration)?),
+        },
+        handshake_burst: match prop(config, "handshakeBudget") {
+            None => None,
+            Some(b) => number_prop(&b, "burst")?,
+        },
         stream_padding: number_prop(config, "streamPadding")?,
         identity_secret_key: s("identitySecretKey")?,
         wrapping_key: s("wrappingKey")?,

@@ -3,7 +3,7 @@
 // process (its ESM and CJS builds, its three entry points, a bundler's per-route copies) shares one
 // configuration and one engine.
 
-import { asNenError } from './errors.js'
+import { NenError, asNenError } from './errors.js'
 import { env } from './env.js'
 import { createEngine, type Engine, type EngineChoice, type EngineOptions, type NenStoreAdapter } from './engine/index.js'
 import { resolveStore, type SessionStore } from './stores.js'
@@ -38,6 +38,19 @@ export interface NenOptions {
    * this much longer than the window. Default 5 000.
    */
   maxClockSkewMs?: number
+  /**
+   * Most sessions the memory store holds (about 1 KB each); past it new handshakes get ISO-8003
+   * (503), never an eviction of a live session. Default 200 000.
+   */
+  maxSessions?: number
+  /** A per-instance token bucket for handshakes: past it ISO-1009 (429). Default none. */
+  handshakeBudget?: { perSecond: number; burst?: number }
+  /**
+   * A per-client limit, asked before each handshake with the request (a Web `Request` or a
+   * node:http `IncomingMessage`): key it by IP or anything you choose; `false` answers ISO-1009
+   * (429). Handshakes are unauthenticated: this is where a flood is best stopped.
+   */
+  allowHandshake?: (req: unknown) => boolean | Promise<boolean>
   /** Pad stream chunks to multiples of this many bytes; 0 is off. Default 0. */
   streamPadding?: number
   /** Key exchanges accepted. Default both; `['mlkem768']` for FIPS-only deployments. */
@@ -69,7 +82,7 @@ export function pathOf(url: string): string {
 const DEFAULT_MAX_BODY = 1 << 20
 const DEFAULT_MAX_HANDSHAKE = 64 * 1024
 
-const PASSED_ON = ['sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'streamPadding', 'modes', 'testRngSeed', 'testNowMs'] as const
+const PASSED_ON = ['sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'maxSessions', 'handshakeBudget', 'streamPadding', 'modes', 'testRngSeed', 'testNowMs'] as const
 
 function engineOptions(o: NenOptions): EngineOptions {
   const out: EngineOptions = { store: resolveStore(o.store) }
@@ -128,6 +141,12 @@ export class Nen {
   /** The largest body accepted, for bounding reads before the engine sees them. */
   get maxBodyBytes(): number {
     return this.options.maxBodyBytes ?? DEFAULT_MAX_BODY
+  }
+
+  /** Whether this client may handshake now (`allowHandshake`); ISO-1009 otherwise. */
+  async admitHandshake(req: unknown): Promise<void> {
+    const allow = this.options.allowHandshake
+    if (allow && !(await allow(req))) throw new NenError('ISO-1009')
   }
 
   /** The largest handshake request accepted, for bounding reads before the engine sees them. */

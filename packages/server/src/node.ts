@@ -50,6 +50,7 @@ async function runRoute(nen: Nen, action: NenAction, req: NodeRequest, res: Node
   if (method !== allowed) return sendError(res, new NenError('ISO-6007'), { allow: allowed })
   try {
     const engine = await nen.ready(method, signedUrl(req))
+    if (action === 'handshake') await nen.admitHandshake(req)
     const body = await readBody(req, bodyLimit(nen, action))
     const r = await runAction(engine, action, method, originTarget(req), nenHeaders(req.headers), body)
     send(res, r.status, r.headers, r.body)

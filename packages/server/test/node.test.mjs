@@ -147,3 +147,57 @@ test('the CommonJS build of the node adapters', { timeout: 10000 }, async () => 
     await srv.close()
   }
 })
+
+test('handshake flood control: a per-client hook and a per-instance budget (ISO-1009, 429)', { timeout: 10000 }, async () => {
+  // The hook sees the request: here a per-IP counter allowing three handshakes.
+  const seen = new Map()
+  const nen = createNen({
+    allowHandshake: (req) => {
+      const ip = req.socket.remoteAddress
+      seen.set(ip, (seen.get(ip) ?? 0) + 1)
+      return seen.get(ip) <= 3
+    },
+  })
+  const srv = await nodeServer(createApp(), { nen })
+  try {
+    for (let i = 0; i < 3; i++) await new NenClient(srv.url).handshake()
+    const err = await rejectsWith(new NenClient(srv.url).handshake(), 'ISO-1009', 429)
+    assert.equal(err.authenticated, false)
+    assert.equal(seen.get('127.0.0.1'), 4)
+  } finally {
+    await srv.close()
+  }
+  for (const engine of ['native', 'wasm']) {
+    const budgeted = createNen({ engine, handshakeBudget: { perSecond: 1, burst: 2 } })
+    const s2 = await nodeServer(createApp(), { nen: budgeted })
+    try {
+      const client = new NenClient(s2.url)
+      await client.handshake()
+      await new NenClient(s2.url).handshake()
+      await rejectsWith(new NenClient(s2.url).handshake(), 'ISO-1009', 429)
+      // Sessions already made are not limited.
+      for (let i = 0; i < 5; i++) assert.equal((await client.nenFetch('/api/echo')).status, 200)
+    } finally {
+      await s2.close()
+    }
+  }
+})
+
+test('the WASM engine’s memory store is bounded like the native one (ISO-8003)', { timeout: 10000 }, async () => {
+  const nen = createNen({ engine: 'wasm', maxSessions: 3 })
+  const srv = await nodeServer(createApp(), { nen })
+  try {
+    const clients = []
+    for (let i = 0; i < 3; i++) {
+      const c = new NenClient(srv.url)
+      await c.handshake()
+      clients.push(c)
+    }
+    await rejectsWith(new NenClient(srv.url).handshake(), 'ISO-8003', 503)
+    for (const c of clients) assert.equal((await c.nenFetch('/api/echo')).status, 200)
+    await clients[0].terminate()
+    await new NenClient(srv.url).handshake()
+  } finally {
+    await srv.close()
+  }
+})

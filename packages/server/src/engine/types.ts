@@ -110,6 +110,8 @@ export interface EngineOptions {
   maxBodyBytes?: number
   maxHandshakeBytes?: number
   maxClockSkewMs?: number
+  maxSessions?: number
+  handshakeBudget?: { perSecond: number; burst?: number }
   streamPadding?: number
   modes?: Array<'hybrid' | 'mlkem768'>
   identitySecretKey?: string

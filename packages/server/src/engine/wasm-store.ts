@@ -61,7 +61,8 @@ export class WasmSessionStore {
   /** Runs one adapter call under the timeout; any failure (a throw, a rejection, the timeout) is ISO-8001. */
   private bounded<T>(op: () => Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const fail = (cause: unknown) => reject(new NenError('ISO-8001', { cause }))
+      // A full store (ISO-8003) says so; every other failure is the store being unavailable.
+      const fail = (cause: unknown) => reject((cause as { code?: unknown } | null)?.code === 'ISO-8003' ? cause : new NenError('ISO-8001', { cause }))
       const timer = setTimeout(() => fail(new StoreTimeout(this.timeoutMs)), this.timeoutMs)
       let p: Promise<T>
       try {
@@ -185,7 +186,10 @@ interface MemoryRecord {
  * at a time), and bounded: expired records are swept as time passes, and each record prunes its
  * expired nonces, so a terminate or an expiry costs only that session's nonces.
  */
-export function createMemoryStoreAdapter(): MemoryStoreAdapter {
+export function createMemoryStoreAdapter(options: { maxSessions?: number } = {}): MemoryStoreAdapter {
+  // As the native memory store: refuse a new session when full (ISO-8003), never evict one, so
+  // a handshake flood cannot log users out.
+  const maxSessions = options.maxSessions ?? 200_000
   const map = new Map<string, MemoryRecord>()
   const now = monotonicClock()
   let lastSweep = 0
@@ -221,6 +225,10 @@ export function createMemoryStoreAdapter(): MemoryStoreAdapter {
     async put(key, entry, ttlMs) {
       const t = now()
       sweep(t)
+      if (map.size >= maxSessions) {
+        for (const [k, e] of map) if (e.expiresAt <= t) map.delete(k)
+        if (map.size >= maxSessions) throw new NenError('ISO-8003')
+      }
       map.set(key, { entry, retiredAt: null, expiresAt: t + ttl(ttlMs), nonces: new Map(), pruneAt: t + SWEEP_EVERY_MS })
     },
     async delete(key) {

@@ -109,7 +109,7 @@ function setup(options: EngineOptions): Setup {
   switch (s.kind) {
     case 'memory':
       // Sessions never leave this isolate: a key of its own wraps them.
-      adapter = createMemoryStoreAdapter()
+      adapter = createMemoryStoreAdapter({ maxSessions: options.maxSessions })
       wrappingKey = randomKey()
       break
     case 'js':
@@ -128,7 +128,7 @@ function setup(options: EngineOptions): Setup {
       throw new NenError('ISO-9001', { message: `unknown store kind ${String((s as { kind?: unknown }).kind)}` })
   }
   const config: ServerEngineConfig = { wrappingKey }
-  const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
+  const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'maxSessions', 'handshakeBudget', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
   for (const k of passed) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
   return { store: new WasmSessionStore(adapter, prefix, timeoutMs), config }
 }

@@ -91,6 +91,11 @@ pub struct StoreOptions {
     pub timeout_ms: Option<u32>,
     /// The 32-byte key (base64) that wraps session keys before they reach Redis. Default: the
     /// `NEN_WRAPPING_KEY` environment variable. Required for Redis stores; every instance
-    /// sharing a store needs the same one. Also required for `"js"` stores.
+    /// sharing a store needs the same one. Also required for `"js"` stores. A comma-separated
+    /// list works like `wrappingKeys`.
     pub wrapping_key: Option<String>,
+    /// Several wrapping keys, for rotating it without logging anyone out: the first wraps new
+    /// sessions, every one opens sessions it wrapped. Add the new key first on every instance,
+    /// then, once the old sessions have expired (`sessionTtlMs`), drop the old one.
+    pub wrapping_keys: Option<Vec<String>>,
 }

@@ -23,6 +23,7 @@ use nen_core::server::{
     status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, HEADER_ERROR,
     TERMINATED_BODY,
 };
+use nen_core::session::WrappingKeys;
 use nen_core::stream::{StreamSealer, HEADER_STREAM_NONCE};
 use nen_core::target::target_of_url;
 use nen_core::wire::{b64, unb64_array};
@@ -223,18 +224,37 @@ fn store_from(
     };
     let timeout = Duration::from_millis(u64::from(o.timeout_ms.unwrap_or(1_000).max(1)));
     let prefix = o.key_prefix.unwrap_or_else(|| "nen:".into());
-    let wrapping = || -> std::result::Result<AeadKey, ConfigError> {
-        let raw = o
-            .wrapping_key
-            .clone()
-            .or_else(|| std::env::var("NEN_WRAPPING_KEY").ok())
-            .ok_or(bad(
-                "store.wrappingKey",
-                "is required for this store (or set NEN_WRAPPING_KEY): a base64 32-byte key",
-            ))?;
-        let bytes = unb64_array::<32>(raw.trim())
-            .map_err(|_| bad("store.wrappingKey", "must be a base64 32-byte key"))?;
-        Ok(AeadKey::from_bytes(bytes))
+    let wrapping = || -> std::result::Result<WrappingKeys, ConfigError> {
+        // `wrappingKeys` (the first wraps new entries), else `wrappingKey`, else the environment;
+        // a comma-separated list in either string works the same.
+        let list: Vec<String> = match (&o.wrapping_keys, &o.wrapping_key) {
+            (Some(keys), _) => keys.clone(),
+            (None, Some(k)) => k.split(',').map(String::from).collect(),
+            (None, None) => std::env::var("NEN_WRAPPING_KEY")
+                .map(|v| v.split(',').map(String::from).collect())
+                .map_err(|_| {
+                    bad(
+                        "store.wrappingKey",
+                        "is required for this store (or set NEN_WRAPPING_KEY): a base64 32-byte key",
+                    )
+                })?,
+        };
+        let keys = list
+            .iter()
+            .map(|k| unb64_array::<32>(k.trim()).map(AeadKey::from_bytes))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|_| {
+                bad(
+                    "store.wrappingKey",
+                    "must be base64 32-byte keys (a list: the first wraps new sessions)",
+                )
+            })?;
+        WrappingKeys::new(keys).map_err(|_| {
+            bad(
+                "store.wrappingKeys",
+                "must hold at least one key, each once",
+            )
+        })
     };
     match o.kind.as_str() {
         "memory" => Ok(memory()),

@@ -10,11 +10,12 @@
 //! verified and its nonce was recorded, and holds at most [`CACHE_MAX`] sessions, least
 //! recently used out first: nobody without a session's keys can grow it.
 
-use nen_core::crypto::{AeadKey, Nonce};
-use nen_core::session::{unwrap, wrap};
+use nen_core::crypto::Nonce;
+use nen_core::session::{UnwrapFailure, WrappingKeys};
 use nen_core::store::{nonce_field, session_key, Recorded, Retired};
+use nen_core::wire::hex;
 use nen_core::{Error, ServerSession, SessionId};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -100,17 +101,20 @@ pub struct RemoteStore<B> {
     backend: B,
     prefix: String,
     timeout: Duration,
-    wrapping_key: AeadKey,
+    wrapping_keys: WrappingKeys,
     cache: Mutex<Cache>,
+    /// Unwrap failures already logged, by cause: each is said once, not once per request.
+    logged: Mutex<HashSet<String>>,
 }
 
 impl<B: Backend> RemoteStore<B> {
-    pub fn new(backend: B, prefix: String, timeout: Duration, wrapping_key: AeadKey) -> Self {
+    pub fn new(backend: B, prefix: String, timeout: Duration, wrapping_keys: WrappingKeys) -> Self {
         Self {
             backend,
             prefix,
             timeout,
-            wrapping_key,
+            wrapping_keys,
+            logged: Mutex::new(HashSet::new()),
             cache: Mutex::new(Cache {
                 hot: HashMap::new(),
                 cold: HashMap::new(),
@@ -136,7 +140,7 @@ impl<B: Backend> RemoteStore<B> {
     }
 
     pub async fn put(&self, session: ServerSession, now_ms: u64) -> Result<(), Error> {
-        let entry = with_rng(|rng| wrap(&self.wrapping_key, &session, rng))?;
+        let entry = with_rng(|rng| self.wrapping_keys.wrap(&session, rng))?;
         let ttl = session.expires_at().saturating_sub(now_ms).max(1);
         self.bounded(self.backend.put(self.key(session.sid()), entry, ttl))
             .await?;
@@ -149,10 +153,32 @@ impl<B: Backend> RemoteStore<B> {
             .bounded(self.backend.load(self.key(sid)))
             .await?
             .ok_or(Error::SessionExpired)?;
-        Ok((
-            unwrap(&self.wrapping_key, sid, &loaded.entry)?,
-            loaded.retired_at,
-        ))
+        let session = self
+            .wrapping_keys
+            .unwrap(sid, &loaded.entry)
+            .map_err(|f| self.unwrap_failed(f))?;
+        Ok((session, loaded.retired_at))
+    }
+
+    /// ISO-8002, said once per cause on stderr (key ids only, never key material), so a dropped
+    /// or mistyped `NEN_WRAPPING_KEY` is visible at once instead of failing quietly for an hour.
+    fn unwrap_failed(&self, f: UnwrapFailure) -> Error {
+        let cause = match f {
+            UnwrapFailure::Malformed => String::from("an entry that is not a wrapped session of this version"),
+            UnwrapFailure::UnknownKey(id) => format!(
+                "entries wrapped under key id {}, which no configured wrapping key has (a key was dropped too early, or instances disagree on NEN_WRAPPING_KEY)",
+                hex(&id)
+            ),
+            UnwrapFailure::DoesNotOpen(id) => format!(
+                "an entry under key id {} that does not open (corrupted, or moved to another session id)",
+                hex(&id)
+            ),
+        };
+        let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
+        if logged.len() < 64 && logged.insert(cause.clone()) {
+            eprintln!("[nen] stored sessions could not be unwrapped: {cause}. Those requests answer ISO-8002; their clients handshake again.");
+        }
+        Error::StoreCorrupt
     }
 
     /// The session, from the cache or the store. Not cached here: only `record_nonce`, after

@@ -85,76 +85,167 @@ impl ServerSession {
     }
 }
 
-const WRAP_VERSION: u8 = 1;
+const WRAP_VERSION: u8 = 2;
 const WRAP_AD_LABEL: &[u8] = b"nen/1 wrap";
+const WRAP_ID_LABEL: &[u8] = b"nen/1 wrap id";
 const WRAPPED_PLAIN_LEN: usize = 1 + 8 + 32 + EXPORTED_KEYS_LEN;
+/// Length of a wrapping key's id.
+pub const WRAP_KEY_ID_LEN: usize = 8;
 /// Length of a wrapped session entry.
-pub const WRAPPED_LEN: usize = 1 + NONCE_LEN + WRAPPED_PLAIN_LEN + TAG_LEN;
+pub const WRAPPED_LEN: usize = 1 + WRAP_KEY_ID_LEN + NONCE_LEN + WRAPPED_PLAIN_LEN + TAG_LEN;
 
-/// Seals a server session for a store:
-/// `0x01 ‖ nonce(12) ‖ AEAD(wrapping_key, nonce, ad = "nen/1 wrap" ‖ sid, mode ‖ u64 exp ‖ TH ‖ keys) ‖ tag`.
+/// A wrapping key and its id, `SHA-256("nen/1 wrap id" ‖ K_w)[..8]`: entries name the key that
+/// wrapped them, so several keys can be held during a rotation; the id reveals nothing of the key.
+pub struct WrappingKey {
+    key: AeadKey,
+    id: [u8; WRAP_KEY_ID_LEN],
+}
+
+impl WrappingKey {
+    /// Wraps a 32-byte key.
+    pub fn new(key: AeadKey) -> Self {
+        let digest = crate::crypto::sha256(&[WRAP_ID_LABEL, key.as_bytes()]);
+        let mut id = [0u8; WRAP_KEY_ID_LEN];
+        id.copy_from_slice(&digest[..WRAP_KEY_ID_LEN]);
+        Self { key, id }
+    }
+
+    /// The key's id.
+    pub fn id(&self) -> &[u8; WRAP_KEY_ID_LEN] {
+        &self.id
+    }
+}
+
+/// The wrapping keys a server holds: the first wraps new entries, every one opens entries it
+/// wrapped. Rotation: add the new key first, deploy everywhere, then drop the old one.
+pub struct WrappingKeys(Vec<WrappingKey>);
+
+/// Why an entry did not unwrap (all of them are [`Error::StoreCorrupt`] on the wire). Holds no
+/// key material: ids only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnwrapFailure {
+    /// The entry is not a wrapped session of this format.
+    Malformed,
+    /// No configured key has the entry's key id (a key was dropped, or another deployment).
+    UnknownKey([u8; WRAP_KEY_ID_LEN]),
+    /// The key with that id does not open it (corrupted, or moved to another session id).
+    DoesNotOpen([u8; WRAP_KEY_ID_LEN]),
+}
+
+impl From<UnwrapFailure> for Error {
+    fn from(_: UnwrapFailure) -> Error {
+        Error::StoreCorrupt
+    }
+}
+
+impl WrappingKeys {
+    /// At least one key, no two with the same id; anything else is [`Error::InvalidConfiguration`].
+    pub fn new(keys: Vec<AeadKey>) -> Result<Self, Error> {
+        let keys: Vec<WrappingKey> = keys.into_iter().map(WrappingKey::new).collect();
+        if keys.is_empty() {
+            return Err(Error::InvalidConfiguration);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            if keys[..i].iter().any(|o| o.id == k.id) {
+                return Err(Error::InvalidConfiguration);
+            }
+        }
+        Ok(Self(keys))
+    }
+
+    /// The id new entries are wrapped under.
+    pub fn current_id(&self) -> &[u8; WRAP_KEY_ID_LEN] {
+        &self.0[0].id
+    }
+
+    /// Seals a server session for a store under the first key:
+    /// `0x02 ‖ kid(8) ‖ nonce(12) ‖ AEAD(K, nonce, ad = "nen/1 wrap" ‖ kid ‖ sid,
+    /// mode ‖ u64 exp ‖ TH ‖ keys) ‖ tag`.
+    pub fn wrap(&self, session: &ServerSession, rng: &mut impl Rng) -> Result<Vec<u8>, Error> {
+        let k = &self.0[0];
+        let s = &session.0;
+        let nonce = Nonce::from_bytes(draw(rng)?);
+        let mut plain = Zeroizing::new([0u8; WRAPPED_PLAIN_LEN]);
+        plain[0] = s.mode.id();
+        plain[1..9].copy_from_slice(&s.expires_at.to_be_bytes());
+        plain[9..41].copy_from_slice(&s.transcript_hash);
+        plain[41..].copy_from_slice(&*s.keys.export());
+        let tag = aead_seal(&k.key, &nonce, &wrap_ad(&k.id, &s.sid), &mut plain[..])?;
+        let mut out = Vec::with_capacity(WRAPPED_LEN);
+        out.push(WRAP_VERSION);
+        out.extend_from_slice(&k.id);
+        out.extend_from_slice(nonce.as_bytes());
+        out.extend_from_slice(&plain[..]);
+        out.extend_from_slice(&tag);
+        Ok(out)
+    }
+
+    /// Opens a wrapped entry for `sid` with the key its id names.
+    pub fn unwrap(&self, sid: &SessionId, entry: &[u8]) -> Result<ServerSession, UnwrapFailure> {
+        if entry.len() != WRAPPED_LEN || entry[0] != WRAP_VERSION {
+            return Err(UnwrapFailure::Malformed);
+        }
+        let mut id = [0u8; WRAP_KEY_ID_LEN];
+        id.copy_from_slice(&entry[1..1 + WRAP_KEY_ID_LEN]);
+        let k = self
+            .0
+            .iter()
+            .find(|k| k.id == id)
+            .ok_or(UnwrapFailure::UnknownKey(id))?;
+        let at = 1 + WRAP_KEY_ID_LEN;
+        let nonce =
+            Nonce::try_from(&entry[at..at + NONCE_LEN]).map_err(|_| UnwrapFailure::Malformed)?;
+        let body = &entry[at + NONCE_LEN..];
+        let mut plain = Zeroizing::new([0u8; WRAPPED_PLAIN_LEN]);
+        plain.copy_from_slice(&body[..WRAPPED_PLAIN_LEN]);
+        let tag: Tag = body[WRAPPED_PLAIN_LEN..]
+            .try_into()
+            .map_err(|_| UnwrapFailure::Malformed)?;
+        aead_open(&k.key, &nonce, &wrap_ad(&id, sid), &mut plain[..], &tag)
+            .map_err(|_| UnwrapFailure::DoesNotOpen(id))?;
+        let mode = match plain[0] {
+            1 => Mode::Hybrid,
+            2 => Mode::MlKem768,
+            _ => return Err(UnwrapFailure::DoesNotOpen(id)),
+        };
+        let mut exp = [0u8; 8];
+        exp.copy_from_slice(&plain[1..9]);
+        let mut th = [0u8; 32];
+        th.copy_from_slice(&plain[9..41]);
+        let keys = SessionKeys::import(&plain[41..]).map_err(|_| UnwrapFailure::DoesNotOpen(id))?;
+        Ok(ServerSession::new(
+            *sid,
+            mode,
+            u64::from_be_bytes(exp),
+            keys,
+            th,
+        ))
+    }
+}
+
+/// [`WrappingKeys::wrap`] with one key.
 pub fn wrap(
     wrapping_key: &AeadKey,
     session: &ServerSession,
     rng: &mut impl Rng,
 ) -> Result<Vec<u8>, Error> {
-    let s = &session.0;
-    let nonce = Nonce::from_bytes(draw(rng)?);
-    let mut plain = Zeroizing::new([0u8; WRAPPED_PLAIN_LEN]);
-    plain[0] = s.mode.id();
-    plain[1..9].copy_from_slice(&s.expires_at.to_be_bytes());
-    plain[9..41].copy_from_slice(&s.transcript_hash);
-    plain[41..].copy_from_slice(&*s.keys.export());
-    let tag = aead_seal(wrapping_key, &nonce, &wrap_ad(&s.sid), &mut plain[..])?;
-    let mut out = Vec::with_capacity(WRAPPED_LEN);
-    out.push(WRAP_VERSION);
-    out.extend_from_slice(nonce.as_bytes());
-    out.extend_from_slice(&plain[..]);
-    out.extend_from_slice(&tag);
-    Ok(out)
+    WrappingKeys::new(alloc::vec![wrapping_key.clone()])?.wrap(session, rng)
 }
 
-/// Opens a wrapped entry for `sid`. A wrong key, a wrong sid or any corruption is
+/// [`WrappingKeys::unwrap`] with one key. A wrong key, a wrong sid or any corruption is
 /// [`Error::StoreCorrupt`].
 pub fn unwrap(
     wrapping_key: &AeadKey,
     sid: &SessionId,
     entry: &[u8],
 ) -> Result<ServerSession, Error> {
-    if entry.len() != WRAPPED_LEN || entry[0] != WRAP_VERSION {
-        return Err(Error::StoreCorrupt);
-    }
-    let nonce = Nonce::try_from(&entry[1..1 + NONCE_LEN])?;
-    let body = &entry[1 + NONCE_LEN..];
-    let mut plain = Zeroizing::new([0u8; WRAPPED_PLAIN_LEN]);
-    plain.copy_from_slice(&body[..WRAPPED_PLAIN_LEN]);
-    let tag: Tag = body[WRAPPED_PLAIN_LEN..]
-        .try_into()
-        .map_err(|_| Error::StoreCorrupt)?;
-    aead_open(wrapping_key, &nonce, &wrap_ad(sid), &mut plain[..], &tag)
-        .map_err(|_| Error::StoreCorrupt)?;
-    let mode = match plain[0] {
-        1 => Mode::Hybrid,
-        2 => Mode::MlKem768,
-        _ => return Err(Error::StoreCorrupt),
-    };
-    let mut exp = [0u8; 8];
-    exp.copy_from_slice(&plain[1..9]);
-    let mut th = [0u8; 32];
-    th.copy_from_slice(&plain[9..41]);
-    let keys = SessionKeys::import(&plain[41..])?;
-    Ok(ServerSession::new(
-        *sid,
-        mode,
-        u64::from_be_bytes(exp),
-        keys,
-        th,
-    ))
+    Ok(WrappingKeys::new(alloc::vec![wrapping_key.clone()])?.unwrap(sid, entry)?)
 }
 
-fn wrap_ad(sid: &SessionId) -> Vec<u8> {
-    let mut ad = Vec::with_capacity(WRAP_AD_LABEL.len() + 16);
+fn wrap_ad(id: &[u8; WRAP_KEY_ID_LEN], sid: &SessionId) -> Vec<u8> {
+    let mut ad = Vec::with_capacity(WRAP_AD_LABEL.len() + WRAP_KEY_ID_LEN + 16);
     ad.extend_from_slice(WRAP_AD_LABEL);
+    ad.extend_from_slice(id);
     ad.extend_from_slice(sid.as_bytes());
     ad
 }

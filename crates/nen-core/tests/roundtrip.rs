@@ -355,3 +355,48 @@ fn sse_frames_are_bounded_and_keep_alives_ignored() {
     assert_eq!(frames[0].data, "x");
     assert_eq!(frames[0].event, None);
 }
+
+#[test]
+fn wrapping_key_rotation_add_deploy_drop() {
+    use nen_core::crypto::AeadKey;
+    use nen_core::session::{UnwrapFailure, WrappingKeys};
+    let (_, server) = pair(Mode::Hybrid, None);
+    let old = || AeadKey::from_bytes([1; 32]);
+    let new = || AeadKey::from_bytes([2; 32]);
+    let before = WrappingKeys::new(vec![old()]).unwrap();
+    let during = WrappingKeys::new(vec![new(), old()]).unwrap();
+    let after = WrappingKeys::new(vec![new()]).unwrap();
+    let sid = *server.sid();
+    let e_old = before.wrap(&server, &mut rng(1)).unwrap();
+    // During the rotation new entries use the first key, old ones still open.
+    let e_new = during.wrap(&server, &mut rng(2)).unwrap();
+    assert_eq!(&e_new[1..9], after.current_id());
+    assert_eq!(&e_old[1..9], before.current_id());
+    assert!(during.unwrap(&sid, &e_old).is_ok());
+    assert!(during.unwrap(&sid, &e_new).is_ok());
+    // An instance not yet redeployed opens what it made; what it cannot open it names.
+    assert_eq!(
+        before.unwrap(&sid, &e_new).err(),
+        Some(UnwrapFailure::UnknownKey(*after.current_id()))
+    );
+    // Old key dropped: old entries answer ISO-8002 (their owners handshake again).
+    assert_eq!(
+        after.unwrap(&sid, &e_old).err(),
+        Some(UnwrapFailure::UnknownKey(*before.current_id()))
+    );
+    assert_eq!(
+        nen_core::Error::from(UnwrapFailure::Malformed),
+        nen_core::Error::StoreCorrupt
+    );
+    // No two keys with one id, and never none.
+    assert!(WrappingKeys::new(vec![old(), old()]).is_err());
+    assert!(WrappingKeys::new(vec![]).is_err());
+    // A flipped tag under a known id does not open.
+    let mut bad = e_new.clone();
+    let last = bad.len() - 1;
+    bad[last] ^= 1;
+    assert_eq!(
+        after.unwrap(&sid, &bad).err(),
+        Some(UnwrapFailure::DoesNotOpen(*after.current_id()))
+    );
+}

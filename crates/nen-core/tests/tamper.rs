@@ -1301,7 +1301,8 @@ fn session_wrap_tampering() {
         ("truncated by one byte".into(), &key, &sid, changed(&|w| { w.pop(); })),
         ("extended by one byte".into(), &key, &sid, changed(&|w| w.push(0))),
         ("empty".into(), &key, &sid, Vec::new()),
-        ("version 2".into(), &key, &sid, changed(&|w| w[0] = 2)),
+        ("version 1".into(), &key, &sid, changed(&|w| w[0] = 1)),
+        ("version 3".into(), &key, &sid, changed(&|w| w[0] = 3)),
     ];
     let flips = (0..wrapped.len()).map(|i| {
         let name = format!("byte {i} flipped");

@@ -31,7 +31,7 @@ use nen_core::rng::ChaChaRng;
 use nen_core::server::{
     status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, TERMINATED_BODY,
 };
-use nen_core::session::{unwrap, wrap};
+use nen_core::session::WrappingKeys;
 use nen_core::store::nonce_field;
 use nen_core::stream::{StreamSealer as CoreSealer, HEADER_STREAM_NONCE};
 use nen_core::target::target_of_url;
@@ -68,6 +68,8 @@ export interface ServerEngineConfig {
   identitySecretKey?: string;
   /** The 32-byte key (base64) that wraps sessions for the store. Required. */
   wrappingKey: string;
+  /** Several wrapping keys (base64), the first wraps new sessions: replaces `wrappingKey`. */
+  wrappingKeys?: string[];
   /**
    * Test builds only (cargo feature `test-hooks`; the published engine refuses it): a base64
    * 32-byte seed for a deterministic generator. Never in a product.
@@ -157,8 +159,10 @@ pub struct EngineInit {
     pub stream_padding: Option<f64>,
     /// `identitySecretKey`.
     pub identity_secret_key: Option<String>,
-    /// `wrappingKey`.
+    /// `wrappingKey` (or a comma-separated list).
     pub wrapping_key: Option<String>,
+    /// `wrappingKeys`.
+    pub wrapping_keys: Option<Vec<String>>,
     /// `testRngSeed`.
     pub test_rng_seed: Option<String>,
     /// `testNowMs`.
@@ -180,7 +184,7 @@ pub struct ServerEngine {
     policy: ServerPolicy,
     /// The per-instance handshake budget (`handshakeBudget`), if configured.
     budget: Option<RefCell<TokenBucket>>,
-    wrapping_key: AeadKey,
+    wrapping_keys: WrappingKeys,
     test: Option<TestHooks>,
 }
 
@@ -354,14 +358,23 @@ impl ServerEngine {
             handshake_burst: u32_option(init.handshake_burst, "handshakeBudget.burst")?,
             identity_secret_key: init.identity_secret_key.clone(),
         })?;
-        let wrapping = init.wrapping_key.as_deref().ok_or(bad(
-            "wrappingKey",
-            "is required: a base64 32-byte key (or NEN_WRAPPING_KEY)",
-        ))?;
-        let wrapping_key = AeadKey::from_bytes(
-            unb64_array::<32>(wrapping.trim())
-                .map_err(|_| bad("wrappingKey", "must be a base64 32-byte key"))?,
-        );
+        let list: Vec<String> = match (&init.wrapping_keys, &init.wrapping_key) {
+            (Some(keys), _) => keys.clone(),
+            (None, Some(k)) => k.split(',').map(String::from).collect(),
+            (None, None) => {
+                return Err(bad(
+                    "wrappingKey",
+                    "is required: a base64 32-byte key (or NEN_WRAPPING_KEY)",
+                ))
+            }
+        };
+        let keys = list
+            .iter()
+            .map(|k| unb64_array::<32>(k.trim()).map(AeadKey::from_bytes))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|_| bad("wrappingKey", "must be base64 32-byte keys"))?;
+        let wrapping_keys = WrappingKeys::new(keys)
+            .map_err(|_| bad("wrappingKeys", "must hold at least one key, each once"))?;
         let test = test_hooks(init)?;
         let budget = policy
             .handshake_budget
@@ -369,7 +382,7 @@ impl ServerEngine {
         Ok(Self {
             budget,
             policy,
-            wrapping_key,
+            wrapping_keys,
             test,
         })
     }
@@ -409,7 +422,7 @@ impl ServerEngine {
         now: u64,
     ) -> Result<Established, Error> {
         // The OS-seeded generator even under test hooks, as the native store's `put`.
-        let wrapped = with_rng(|rng| wrap(&self.wrapping_key, session, rng))?;
+        let wrapped = with_rng(|rng| self.wrapping_keys.wrap(session, rng))?;
         Ok(Established {
             response,
             sid: session.sid().to_hex(),
@@ -472,7 +485,7 @@ impl ServerEngine {
         // The native JS store decodes the adapter's value in its backend: a failure there is
         // a store failure, not a corrupt entry.
         let entry = unb64(wrapped).map_err(|_| Error::StoreUnavailable)?;
-        let session = unwrap(&self.wrapping_key, &sid, &entry)?;
+        let session = self.wrapping_keys.unwrap(&sid, &entry)?;
         if session.is_expired(now) || retired_at.is_some_and(|r| r <= now) {
             return Err(Error::SessionExpired);
         }
@@ -651,6 +664,16 @@ fn init_from_js(config: &JsValue) -> Result<EngineInit, Error> {
         stream_padding: number_prop(config, "streamPadding")?,
         identity_secret_key: s("identitySecretKey")?,
         wrapping_key: s("wrappingKey")?,
+        wrapping_keys: match prop(config, "wrappingKeys") {
+            None => None,
+            Some(m) if Array::is_array(&m) => Some(
+                m.unchecked_into::<Array>()
+                    .iter()
+                    .map(|v| v.as_string().ok_or(Error::InvalidConfiguration))
+                    .collect::<Result<Vec<_>, _>>()?,
+            ),
+            Some(_) => return Err(Error::InvalidConfiguration),
+        },
         test_rng_seed: s("testRngSeed")?,
         test_now_ms: number_prop(config, "testNowMs")?,
     })

@@ -162,9 +162,11 @@ export class NenClient {
     try {
       return await this.send(path, method, init)
     } catch (e) {
-      if (!(e instanceof NenError) || e.code !== 'ISO-2002') throw e
-      // The session is gone server-side: forget it. Only a request that is safe to run twice is
-      // retried, because this error is unauthenticated and the first attempt may have run.
+      // ISO-2002: the session is gone server-side; ISO-8002: the server can no longer read it (its
+      // wrapping key was rotated away). Either way forget it and handshake again. Only a request
+      // that is safe to run twice is retried, once, because these errors are unauthenticated and
+      // the first attempt may have run.
+      if (!(e instanceof NenError) || (e.code !== 'ISO-2002' && e.code !== 'ISO-8002') || e.authenticated) throw e
       this.retire()
       if (!retryable) throw e
       return this.send(path, method, init)

@@ -18,8 +18,14 @@ export interface RedisSessionStoreOptions {
   keyPrefix?: string
   /** Bound on each Redis operation in ms; past it requests fail closed with ISO-8001. Default 1000. */
   timeoutMs?: number
-  /** 32 bytes, base64, the same on every instance. Default: `NEN_WRAPPING_KEY`. */
+  /** 32 bytes, base64, the same on every instance. Default: `NEN_WRAPPING_KEY` (a comma-separated list works like `wrappingKeys`). */
   wrappingKey?: string
+  /**
+   * Several wrapping keys, to rotate it without logging anyone out: the first wraps new sessions,
+   * every one opens what it wrapped. Add the new key first everywhere, drop the old one once its
+   * sessions expired.
+   */
+  wrappingKeys?: string[]
 }
 
 /** Sessions in this process's memory: development and single-instance deployments. */
@@ -33,7 +39,7 @@ export function InMemorySessionStore(): SessionStore {
  */
 export function RedisSessionStore(urlOrOptions?: string | RedisSessionStoreOptions): SessionStore {
   const o: RedisSessionStoreOptions = typeof urlOrOptions === 'string' ? { url: urlOrOptions } : { ...urlOrOptions }
-  const common = { keyPrefix: o.keyPrefix, timeoutMs: o.timeoutMs, wrappingKey: o.wrappingKey }
+  const common = { keyPrefix: o.keyPrefix, timeoutMs: o.timeoutMs, wrappingKey: o.wrappingKey, wrappingKeys: o.wrappingKeys }
   if (o.nodes && o.nodes.length > 0) {
     if (o.url) throw new NenError('ISO-9001', { message: 'RedisSessionStore takes url or nodes, not both' })
     return { kind: 'redis-cluster', nodes: [...o.nodes], ...common }
@@ -61,7 +67,7 @@ export function resolveStore(store: SessionStore | NenStoreAdapter | undefined):
   }
   const s = store as StoreConfig
   if (s.kind === 'memory') return { kind: 'memory' }
-  const common = { keyPrefix: s.keyPrefix, timeoutMs: s.timeoutMs, wrappingKey: s.wrappingKey ?? env('NEN_WRAPPING_KEY') }
+  const common = { keyPrefix: s.keyPrefix, timeoutMs: s.timeoutMs, wrappingKey: s.wrappingKey ?? env('NEN_WRAPPING_KEY'), wrappingKeys: s.wrappingKeys }
   switch (s.kind) {
     case 'redis':
       return { kind: 'redis', url: s.url, ...common }

@@ -15,6 +15,8 @@ export interface UpstashSessionStoreOptions {
   token?: string
   /** 32 bytes, base64, the same on every instance. Default: `NEN_WRAPPING_KEY`. */
   wrappingKey?: string
+  /** Several wrapping keys, the first wraps new sessions (see `RedisSessionStore`). */
+  wrappingKeys?: string[]
   /** The fetch to use (default: the global one). */
   fetch?: typeof fetch
   /** Prefix of every key. Default `nen:`. */
@@ -34,6 +36,7 @@ const ttl = (ms: number) => String(Math.max(1, Math.ceil(ms)))
 export class UpstashStore implements NenStoreAdapter {
   readonly kind = 'js' as const
   readonly wrappingKey: string | undefined
+  readonly wrappingKeys: string[] | undefined
   readonly keyPrefix: string | undefined
   readonly timeoutMs: number
   private readonly url: string
@@ -48,6 +51,7 @@ export class UpstashStore implements NenStoreAdapter {
     this.auth = `Bearer ${token}`
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis)
     this.wrappingKey = options.wrappingKey
+    this.wrappingKeys = options.wrappingKeys
     this.keyPrefix = options.keyPrefix
     this.timeoutMs = options.timeoutMs ?? 1000
   }

@@ -92,6 +92,8 @@ interface StoreCommon {
   timeoutMs?: number
   /** 32 bytes, base64: wraps session keys before they leave the process. */
   wrappingKey?: string
+  /** Several wrapping keys: the first wraps new sessions, every one opens what it wrapped. */
+  wrappingKeys?: string[]
 }
 
 /** Where sessions live, as engines receive it (environment defaults already applied). */

@@ -106,6 +106,7 @@ function setup(options: EngineOptions): Setup {
   let prefix = DEFAULT_PREFIX
   let timeoutMs = 1000
   let wrappingKey: string | undefined
+  let wrappingKeys: string[] | undefined
   switch (s.kind) {
     case 'memory':
       // Sessions never leave this isolate: a key of its own wraps them.
@@ -117,7 +118,8 @@ function setup(options: EngineOptions): Setup {
       prefix = s.keyPrefix ?? DEFAULT_PREFIX
       timeoutMs = Math.max(1, Math.trunc(s.timeoutMs ?? 1000))
       wrappingKey = s.wrappingKey ?? env('NEN_WRAPPING_KEY')
-      if (!wrappingKey) throw new NenError('ISO-9001', { message: 'a JavaScript store needs a wrappingKey (or NEN_WRAPPING_KEY)' })
+      wrappingKeys = s.wrappingKeys
+      if (!wrappingKey && !wrappingKeys) throw new NenError('ISO-9001', { message: 'a JavaScript store needs a wrappingKey (or NEN_WRAPPING_KEY)' })
       break
     case 'redis':
     case 'redis-cluster':
@@ -127,7 +129,7 @@ function setup(options: EngineOptions): Setup {
     default:
       throw new NenError('ISO-9001', { message: `unknown store kind ${String((s as { kind?: unknown }).kind)}` })
   }
-  const config: ServerEngineConfig = { wrappingKey }
+  const config = { wrappingKey, ...(wrappingKeys ? { wrappingKeys } : {}) } as ServerEngineConfig
   const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'maxSessions', 'handshakeBudget', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
   for (const k of passed) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
   return { store: new WasmSessionStore(adapter, prefix, timeoutMs), config }

@@ -24,6 +24,8 @@ cargo test -p nen-wasm --features server --locked
 step "native addon (release build, and the test build with its reproducibility hooks)"
 build_addon
 build_test_addon
+# index.d.ts is generated from the option structs' doc comments and committed: it must not drift.
+git diff --exit-code --stat -- index.d.ts || { echo "index.d.ts drifted from the Rust sources: commit the regenerated file" >&2; exit 1; }
 
 step "WebAssembly core and @withnen/client"
 build_client

@@ -26,7 +26,9 @@ pub struct NenClientHandshake {
 impl NenClientHandshake {
     /// Starts a handshake in `mode` (`"hybrid"`, the default, or `"mlkem768"`).
     #[napi(factory)]
-    pub fn start(mode: Option<String>) -> Result<Self> {
+    pub fn start(
+        #[napi(ts_arg_type = "'hybrid' | 'mlkem768'")] mode: Option<String>,
+    ) -> Result<Self> {
         let mode = Mode::parse(mode.as_deref().unwrap_or("hybrid")).or_js()?;
         let hs = with_rng(|rng| ClientHandshake::start(mode, rng)).or_js()?;
         Ok(Self {
@@ -217,7 +219,10 @@ impl NenClientSession {
     /// Starts a rotation of this session: post the returned handshake's `body` sealed to
     /// `/api/nen/rotate`, then `finish` it with the opened answer.
     #[napi]
-    pub fn begin_rotation(&self, mode: Option<String>) -> Result<NenClientHandshake> {
+    pub fn begin_rotation(
+        &self,
+        #[napi(ts_arg_type = "'hybrid' | 'mlkem768'")] mode: Option<String>,
+    ) -> Result<NenClientHandshake> {
         let mode = Mode::parse(mode.as_deref().unwrap_or("hybrid")).or_js()?;
         let sid = *self.inner.sid();
         let hs = with_rng(|rng| ClientHandshake::start_rotation(mode, sid, rng)).or_js()?;

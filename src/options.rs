@@ -41,6 +41,7 @@ macro_rules! server_options {
             pub stream_padding: Option<u32>,
             /// Key-exchange modes accepted: `"hybrid"` (X25519 + ML-KEM-768) and/or `"mlkem768"`
             /// (FIPS-only). Default both.
+            #[napi(ts_type = "Array<'hybrid' | 'mlkem768'>")]
             pub modes: Option<Vec<String>>,
             /// The server's ML-DSA-65 identity: the base64 secret seed from `generateIdentity()`.
             /// When set, every handshake is signed and clients can pin the public key.
@@ -79,6 +80,7 @@ pub struct HandshakeBudget {
 pub struct StoreOptions {
     /// `"memory"`, `"redis"`, `"redis-cluster"` or `"js"` (a `NenStoreAdapter` given as
     /// `store.adapter` to the `NenServer` exported by the package).
+    #[napi(ts_type = "'memory' | 'redis' | 'redis-cluster' | 'js'")]
     pub kind: String,
     /// Redis URL for `"redis"`, e.g. `redis://127.0.0.1:6379/0`.
     pub url: Option<String>,

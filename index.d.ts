@@ -253,6 +253,24 @@ export interface NenIdentity {
   secretKey: string
 }
 
+/** The protocol's header names. */
+export declare function nenProtocolNames(): NenProtocolNames
+
+/**
+ * The protocol's header names (`nen_core`), generated into the TypeScript packages so no
+ * wire literal is retyped there.
+ */
+export interface NenProtocolNames {
+  /** The request headers the engines read, in the order PROTOCOL.md §3 lists them. */
+  requestHeaders: Array<string>
+  /** `X-Nen-Response`. */
+  responseHeader: string
+  /** `X-Nen-Stream-Nonce`. */
+  streamNonceHeader: string
+  /** `X-Nen-Error`. */
+  errorHeader: string
+}
+
 /** A reply ready to send: status, headers and body. */
 export interface NenReply {
   /** HTTP status. */

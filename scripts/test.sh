@@ -10,6 +10,7 @@ ensure_node_deps
 ensure_system_packages
 
 step "format and lints"
+node scripts/check-layout.mjs
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p nen-wasm --features server --all-targets --locked -- -D warnings

@@ -115,3 +115,38 @@ pub fn nen_store_layout() -> NenStoreLayout {
         retire_script: s::SCRIPT_RETIRE.into(),
     }
 }
+
+/// The protocol's header names (`nen_core`), generated into the TypeScript packages so no
+/// wire literal is retyped there.
+#[napi(object)]
+pub struct NenProtocolNames {
+    /// The request headers the engines read, in the order PROTOCOL.md §3 lists them.
+    pub request_headers: Vec<String>,
+    /// `X-Nen-Response`.
+    pub response_header: String,
+    /// `X-Nen-Stream-Nonce`.
+    pub stream_nonce_header: String,
+    /// `X-Nen-Error`.
+    pub error_header: String,
+}
+
+/// The protocol's header names.
+#[napi]
+pub fn nen_protocol_names() -> NenProtocolNames {
+    use nen_core::request as r;
+    NenProtocolNames {
+        request_headers: [
+            r::HEADER_VERSION,
+            r::HEADER_SESSION,
+            r::HEADER_TIMESTAMP,
+            r::HEADER_NONCE,
+            r::HEADER_SIGNATURE,
+            r::HEADER_IDEMPOTENCY_KEY,
+        ]
+        .map(String::from)
+        .to_vec(),
+        response_header: nen_core::response::HEADER_RESPONSE.into(),
+        stream_nonce_header: nen_core::stream::HEADER_STREAM_NONCE.into(),
+        error_header: nen_core::server::HEADER_ERROR.into(),
+    }
+}

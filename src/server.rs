@@ -222,8 +222,14 @@ fn store_from(
     let Some(o) = opts else {
         return Ok(memory());
     };
-    let timeout = Duration::from_millis(u64::from(o.timeout_ms.unwrap_or(1_000).max(1)));
-    let prefix = o.key_prefix.unwrap_or_else(|| "nen:".into());
+    let timeout = Duration::from_millis(
+        o.timeout_ms
+            .map_or(nen_core::store::DEFAULT_TIMEOUT_MS, u64::from)
+            .max(1),
+    );
+    let prefix = o
+        .key_prefix
+        .unwrap_or_else(|| nen_core::store::DEFAULT_KEY_PREFIX.into());
     let wrapping = || -> std::result::Result<WrappingKeys, ConfigError> {
         // `wrappingKeys` (the first wraps new entries), else `wrappingKey`, else the environment;
         // a comma-separated list in either string works the same.

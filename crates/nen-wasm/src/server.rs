@@ -25,7 +25,10 @@ use crate::rng::{monotonic_now_ms, with_rng};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use nen_core::crypto::AeadKey;
 use nen_core::handshake::server_handshake;
-use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBinding};
+use nen_core::request::{
+    parse_request, ParsedRequest, RequestParts, ResponseBinding, HEADER_IDEMPOTENCY_KEY,
+    HEADER_NONCE, HEADER_SESSION, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_VERSION,
+};
 use nen_core::response::HEADER_RESPONSE;
 use nen_core::rng::ChaChaRng;
 use nen_core::server::{
@@ -698,12 +701,12 @@ fn request_from_js(request: &JsValue) -> Result<RequestInput, Error> {
     Ok(RequestInput {
         method,
         url,
-        version: h("x-nen-version"),
-        session: h("x-nen-session"),
-        timestamp: h("x-nen-timestamp"),
-        nonce: h("x-nen-nonce"),
-        signature: h("x-nen-signature"),
-        idempotency_key: h("x-nen-idempotency-key"),
+        version: h(HEADER_VERSION),
+        session: h(HEADER_SESSION),
+        timestamp: h(HEADER_TIMESTAMP),
+        nonce: h(HEADER_NONCE),
+        signature: h(HEADER_SIGNATURE),
+        idempotency_key: h(HEADER_IDEMPOTENCY_KEY),
         body,
     })
 }

@@ -4,6 +4,7 @@
 import { NenError, coded, toNenError } from './errors.js'
 import { loadCore } from './wasm.js'
 import type { ClientHandshake, ClientSession, SignedRequest } from '../wasm/nen_wasm.js'
+import { ERROR_HEADER, RESPONSE_HEADER, STREAM_NONCE_HEADER } from './protocol.js'
 
 /** Options of `new NenClient(baseUrl, options)`. */
 export interface NenClientOptions {
@@ -226,7 +227,7 @@ export class NenClient {
         if (err?.code === 'ISO-2002') this.retire()
         throw err ?? new NenError(res.ok ? 'ISO-4004' : 'ISO-7002', { status: res.status })
       }
-      const reader = coded(() => live.session.openStream(signed, res.headers.get('x-nen-stream-nonce') ?? undefined))
+      const reader = coded(() => live.session.openStream(signed, res.headers.get(STREAM_NONCE_HEADER) ?? undefined))
       if (!res.body) throw new NenError('ISO-7003')
       const body = res.body.getReader()
       try {
@@ -317,14 +318,14 @@ function openResponse(session: ClientSession, signed: SignedRequest, method: str
   const headers = new Headers(res.headers)
   headers.delete('content-length')
   if (method === 'HEAD') {
-    const header = res.headers.get('x-nen-response') ?? undefined
+    const header = res.headers.get(RESPONSE_HEADER) ?? undefined
     try {
       session.openHead(signed, res.status, header)
       return new Response(null, { status: res.status, headers })
     } catch (e) {
       if (res.ok || header !== undefined) throw toNenError(e)
       // A plain error on HEAD has no body: its code rides in x-nen-error (unauthenticated).
-      const code = res.headers.get('x-nen-error')
+      const code = res.headers.get(ERROR_HEADER)
       if (code && /^ISO-\d{4}$/.test(code)) throw new NenError(code, { status: res.status })
       throw plainError(res.status, text) ?? new NenError('ISO-4004', { status: res.status })
     }

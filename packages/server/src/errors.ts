@@ -2,6 +2,7 @@
 // {"error":{"code","message"}} with the catalogue message, never detail.
 
 import { CATALOGUE } from './catalogue.js'
+import { ERROR_HEADER } from './protocol.js'
 
 /** One entry of the error catalogue. */
 export interface NenCodeInfo {
@@ -86,5 +87,5 @@ export function codeOf(e: unknown): string {
 export function errorReply(e: unknown): { status: number; headers: Record<string, string>; body: string } {
   const err = asNenError(e) ?? new NenError('ISO-9000')
   // x-nen-error carries the code where there is no body (HEAD); it is a hint, never trusted.
-  return { status: err.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-nen-error': err.code }, body: err.toBody() }
+  return { status: err.status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store', [ERROR_HEADER]: err.code }, body: err.toBody() }
 }

@@ -7,13 +7,13 @@ import type { Nen } from './config.js'
 import type { Engine, Opened } from './engine/types.js'
 import { sealFailure, sealResult, type SealedAnswer } from './seal.js'
 import type { NodeRequest, NodeResponse } from './node-types.js'
+import { REQUEST_HEADERS, RESPONSE_HEADER } from './protocol.js'
 
-const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature', 'x-nen-idempotency-key'] as const
 
 /** The `x-nen-*` request headers: all the engine reads. */
 export function nenHeaders(headers: NodeRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const name of NEN_HEADERS) {
+  for (const name of REQUEST_HEADERS) {
     const v = headers[name]
     if (typeof v === 'string') out[name] = v
   }
@@ -133,7 +133,7 @@ export function sendSealed(res: NodeResponse, a: SealedAnswer): void {
   }
   headers['cache-control'] ??= 'no-store'
   if (a.head === null) headers['content-type'] = 'application/json'
-  else headers['x-nen-response'] = a.head
+  else headers[RESPONSE_HEADER] = a.head
   send(res, a.status, headers, a.body)
 }
 

@@ -1,6 +1,8 @@
 // What a handler returns when it needs more than a JSON value: a status and headers for the
 // encrypted response.
 
+import { HEADER_PREFIX } from './protocol.js'
+
 /** Response headers: a plain object, a `Headers`, or name/value pairs. */
 export type NenHeadersInit = Record<string, string> | Headers | Array<[string, string]>
 
@@ -61,5 +63,5 @@ export function headerPairs(init: NenHeadersInit | undefined): Array<[string, st
 
 /** Headers the protocol owns: a handler's value for them is dropped. */
 export function isReserved(name: string): boolean {
-  return name === 'content-type' || name === 'content-length' || name.startsWith('x-nen-')
+  return name === 'content-type' || name === 'content-length' || name.startsWith(HEADER_PREFIX)
 }

@@ -5,6 +5,7 @@
 import { asNenError } from './errors.js'
 import type { Engine, Opened } from './engine/types.js'
 import { headerPairs, isNenResponse, isReserved } from './response.js'
+import { RESPONSE_HEADER } from './protocol.js'
 
 export interface SealedAnswer {
   status: number
@@ -45,6 +46,6 @@ function json(value: unknown): string {
  */
 export function sealFailure(engine: Engine, opened: Opened, e: unknown): SealedAnswer {
   const r = engine.sealError(opened, asNenError(e)?.code ?? 'ISO-9000')
-  const head = r.headers['x-nen-response'] ?? null
+  const head = r.headers[RESPONSE_HEADER] ?? null
   return { status: r.status, extra: NONE, body: head === null ? r.body : null, head }
 }

@@ -2,13 +2,13 @@
 
 import { NenError, errorReply } from './errors.js'
 import type { NenReply } from './engine/types.js'
+import { REQUEST_HEADERS } from './protocol.js'
 
-const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature', 'x-nen-idempotency-key'] as const
 
 /** The `x-nen-*` request headers: all the engine reads. */
 export function nenHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const name of NEN_HEADERS) {
+  for (const name of REQUEST_HEADERS) {
     const v = headers.get(name)
     if (v !== null) out[name] = v
   }

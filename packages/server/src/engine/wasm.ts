@@ -15,6 +15,8 @@ import { NenError, asNenError, errorReply } from '../errors.js'
 import { env } from '../env.js'
 import type { Engine, EngineOptions, EngineRequest, EngineStream, NenReply, NenStoreAdapter, Opened } from './types.js'
 import { WasmSessionStore, createMemoryStoreAdapter } from './wasm-store.js'
+import { REQUEST_HEADERS } from '../protocol.js'
+import { DEFAULT_KEY_PREFIX } from '../store-layout.js'
 
 export { createMemoryStoreAdapter, type MemoryStoreAdapter } from './wasm-store.js'
 
@@ -72,13 +74,12 @@ function jsonReply(status: number, body: string): NenReply {
   return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body }
 }
 
-const NEN_HEADERS = ['x-nen-version', 'x-nen-session', 'x-nen-timestamp', 'x-nen-nonce', 'x-nen-signature', 'x-nen-idempotency-key'] as const
 
 /** The request as the core reads it: only the `x-nen-*` headers, from a plain object or a `Headers`. */
 function coreRequest(req: EngineRequest) {
   const h = req.headers as unknown as Record<string, unknown> & { get?: unknown }
   const headers: Record<string, string | undefined> = {}
-  for (const name of NEN_HEADERS) {
+  for (const name of REQUEST_HEADERS) {
     const v = typeof h?.get === 'function' ? (h as unknown as Headers).get(name) : h?.[name]
     // A repeated header (a Node array) is not a value the client sent: treated as absent.
     if (typeof v === 'string') headers[name] = v
@@ -98,7 +99,7 @@ interface Setup {
   config: ServerEngineConfig
 }
 
-const DEFAULT_PREFIX = 'nen:'
+const DEFAULT_PREFIX = DEFAULT_KEY_PREFIX
 
 function setup(options: EngineOptions): Setup {
   const s = options.store ?? { kind: 'memory' }

@@ -13,6 +13,8 @@
 //! give `f7db260e…`: that is the FIPS 203 *draft* (ipd) value, from before the final standard
 //! appended `k` to `d` in K-PKE.KeyGen; no final-FIPS 203 implementation can produce it.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+
 use nen_core::crypto::{
     mlkem_encapsulate, MlKemDecapsKey, MlKemSeed, Secret32, MLKEM_CT_LEN, MLKEM_SEED_LEN,
 };

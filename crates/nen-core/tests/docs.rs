@@ -2,6 +2,8 @@
 //! catalogue, and `docs/vectors/*.json` from fixed seeds. These tests regenerate both and fail
 //! on any difference; run with `NEN_BLESS=1` to rewrite them after an intended change.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+
 mod common;
 use common::*;
 use nen_core::error::{Side, CATALOGUE};

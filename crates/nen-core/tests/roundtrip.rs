@@ -1,5 +1,7 @@
 //! Every method in every mode, end to end through the public API.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+
 mod common;
 use common::*;
 use nen_core::request::parse_request;

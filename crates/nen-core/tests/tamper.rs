@@ -4,6 +4,8 @@
 //! only pass because its mutation is caught), then runs a table of named mutations against it.
 //! The tables are kept one case per line (`#[rustfmt::skip]`) so they read as tables.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+
 mod common;
 use common::*;
 use nen_core::crypto::AeadKey;

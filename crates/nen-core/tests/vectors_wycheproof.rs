@@ -4,6 +4,8 @@
 //! cases it ran against the file's `numberOfTests` and against the valid/invalid split, so a
 //! group that is silently skipped, or a case filed under the wrong verdict, fails the test.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests: a failed unwrap is a failed test
+
 mod vectors;
 
 use nen_core::crypto::{

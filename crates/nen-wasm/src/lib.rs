@@ -14,6 +14,7 @@
 //! plain Rust, which is how `cargo test` exercises them against the server half of `nen-core`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 pub mod catalogue;
 pub mod error;

@@ -4,13 +4,16 @@ import { ACTION_METHOD, bodyLimit, runAction, type NenAction } from './actions.j
 import { NenError } from './errors.js'
 import { defaultNen, type Nen } from './config.js'
 import { errorResponse, nenHeaders, readBody, replyResponse } from './web-io.js'
+import { signedTarget } from './web-target.js'
 
 async function handle(nen: Nen, action: NenAction, req: Request): Promise<Response> {
   if (req.method !== ACTION_METHOD[action]) return errorResponse(new NenError('ISO-6007'), { allow: ACTION_METHOD[action] })
   try {
     const engine = await nen.ready(req.method, req.url)
+    if (action === 'handshake') await nen.admitHandshake(req)
     const body = await readBody(req, bodyLimit(nen, action))
-    return replyResponse(await runAction(engine, action, req.method, req.url, nenHeaders(req.headers), body))
+    // A handshake signs no target (and must not be refused for want of one).
+    return replyResponse(await runAction(engine, action, req.method, action === 'handshake' ? req.url : signedTarget(req), nenHeaders(req.headers), body))
   } catch (e) {
     return errorResponse(e)
   }

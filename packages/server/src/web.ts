@@ -7,6 +7,8 @@ import type { Engine, EngineStream, Opened } from './engine/types.js'
 import { sealFailure, sealResult, type SealedAnswer } from './seal.js'
 import { item, iterate, stop, type NenStreamSource } from './stream.js'
 import { errorResponse, nenHeaders, readBody } from './web-io.js'
+import { signedTarget } from './web-target.js'
+import { RESPONSE_HEADER } from './protocol.js'
 
 /** Options of `withNen`. */
 export interface WithNenOptions {
@@ -61,7 +63,7 @@ async function openRequest(nen: Nen, req: Request): Promise<OpenedRequest | Resp
   try {
     engine = await nen.ready(req.method, req.url)
     const raw = await readBody(req, nen.maxBodyBytes)
-    opened = await engine.open({ method: req.method, url: req.url, headers: nenHeaders(req.headers), body: raw })
+    opened = await engine.open({ method: req.method, url: signedTarget(req), headers: nenHeaders(req.headers), body: raw })
   } catch (e) {
     return errorResponse(e)
   }
@@ -74,7 +76,7 @@ async function openRequest(nen: Nen, req: Request): Promise<OpenedRequest | Resp
 }
 
 function answer(a: SealedAnswer): Response {
-  const own: Record<string, string> = a.head === null ? { 'content-type': 'application/json', 'cache-control': 'no-store' } : { 'x-nen-response': a.head, 'cache-control': 'no-store' }
+  const own: Record<string, string> = a.head === null ? { 'content-type': 'application/json', 'cache-control': 'no-store' } : { [RESPONSE_HEADER]: a.head, 'cache-control': 'no-store' }
   if (a.extra.length === 0) return new Response(a.body, { status: a.status, headers: own })
   // The handler's headers first, so its cache-control may replace the default; the protocol's
   // own names were filtered out and are set last.

@@ -199,3 +199,15 @@ test('the CommonJS build serves the same requests', { timeout: 10000 }, async ()
   assert.equal(res.status, 202)
   assert.deepEqual(await res.json(), { cjs: [1, 2] })
 })
+
+test('allowHandshake: the Web routes ask it with the Request before each handshake (ISO-1009)', { timeout: 10000 }, async () => {
+  const asked = []
+  const route = createNenRoute({ nen: createNen({ allowHandshake: (req) => (asked.push(req.headers.get('x-client')), req.headers.get('x-client') !== 'flooder') }) })
+  const hs = (who) => route.POST(new Request(`${BASE}/api/nen/handshake`, { method: 'POST', headers: { 'x-client': who }, body: '{"v":1,"mode":"hybrid"}' }))
+  const refused = await hs('flooder')
+  assert.equal(refused.status, 429)
+  assert.equal((await refused.json()).error.code, 'ISO-1009')
+  // An honest client's (malformed) handshake reaches the engine: its own code, not 1009.
+  assert.equal((await (await hs('alice')).json()).error.code, 'ISO-1001')
+  assert.deepEqual(asked, ['flooder', 'alice'])
+})

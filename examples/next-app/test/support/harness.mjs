@@ -63,14 +63,15 @@ export async function freePort() {
 }
 
 /**
- * Starts a server (`args` run with node, in its own process group) listening on PORT on
- * 127.0.0.1, waits until `GET /` answers, and returns {url, stop(), output(), loaded(needle)}.
+ * Starts a server (`args` run with node, in its own process group) listening on PORT on `host`
+ * (default 127.0.0.1), waits until `GET readyPath` (default `/`) answers 200, and returns
+ * {url, stop(), output(), loaded(needle)}.
  */
-export async function startServer(args, { cwd, port, timeoutMs = 30_000, extraEnv = {} }) {
+export async function startServer(args, { cwd, port, timeoutMs = 30_000, extraEnv = {}, readyPath = '/', host = '127.0.0.1' }) {
   const child = track(
     spawn(process.execPath, args, {
       cwd,
-      env: { ...env, PORT: String(port), HOSTNAME: '127.0.0.1', ...extraEnv },
+      env: { ...env, PORT: String(port), HOSTNAME: host, ...extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     }),
@@ -80,7 +81,7 @@ export async function startServer(args, { cwd, port, timeoutMs = 30_000, extraEn
   child.stderr.on('data', (d) => (out += d))
   let exited = false
   const exit = once(child, 'exit').then(() => (exited = true))
-  const url = `http://127.0.0.1:${port}`
+  const url = `http://${host}:${port}`
   const stop = async () => {
     if (exited) return
     killGroup(child, 'SIGTERM')
@@ -92,7 +93,7 @@ export async function startServer(args, { cwd, port, timeoutMs = 30_000, extraEn
   for (;;) {
     if (exited) throw new Error(`server exited early:\n${out}`)
     try {
-      const res = await fetch(url + '/', { signal: AbortSignal.timeout(2000) })
+      const res = await fetch(url + readyPath, { signal: AbortSignal.timeout(2000) })
       if (res.status === 200) break
     } catch {}
     if (Date.now() > deadline) {

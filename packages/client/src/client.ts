@@ -28,6 +28,12 @@ export interface NenClientOptions {
    * hands the 3xx back (it is never opened: ISO-4004).
    */
   redirect?: 'error' | 'manual'
+  /**
+   * The server's routes end in `/` (Next.js `trailingSlash: true`, which answers the other
+   * spelling with a 308 that the client does not follow): the Nen routes are called as
+   * `…/handshake/` and so on. Your own paths are sent as you write them.
+   */
+  trailingSlash?: boolean
 }
 
 /** Options of one encrypted request. */
@@ -97,6 +103,11 @@ export class NenClient {
     return new URL(path, this.baseUrl)
   }
 
+  /** A Nen route's path, with the app's trailing-slash convention. */
+  private route(action: 'handshake' | 'rotate' | 'terminate' | 'status'): string {
+    return `${this.opts.basePath}/${action}${this.opts.trailingSlash ? '/' : ''}`
+  }
+
   /** The fetch init every request shares. */
   private get redirect(): RequestRedirect {
     return this.opts.redirect ?? 'error'
@@ -126,7 +137,7 @@ export class NenClient {
     const hs = coded(() => core.ClientHandshake.start(this.opts.keyExchange))
     let res: Response
     try {
-      res = await this.fetchImpl()(this.url(`${this.opts.basePath}/handshake`), {
+      res = await this.fetchImpl()(this.url(this.route('handshake')), {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: hs.body,
@@ -258,7 +269,7 @@ export class NenClient {
     let next: ClientSession
     try {
       const hs: ClientHandshake = coded(() => live.session.beginRotation(this.opts.keyExchange))
-      const { signed, res } = await this.exchange(live, `${this.opts.basePath}/rotate`, 'POST', { body: JSON.parse(hs.body) }, 'application/json')
+      const { signed, res } = await this.exchange(live, this.route('rotate'), 'POST', { body: JSON.parse(hs.body) }, 'application/json')
       const res2 = openResponse(live.session, signed, 'POST', res, await res.text())
       if (!res2.ok) throw new NenError('ISO-1004', { status: res2.status })
       const plain = await res2.text()
@@ -276,7 +287,7 @@ export class NenClient {
     if (!live) return
     live.inflight++
     try {
-      const { signed, res } = await this.exchange(live, `${this.opts.basePath}/terminate`, 'POST', {}, 'application/json')
+      const { signed, res } = await this.exchange(live, this.route('terminate'), 'POST', {}, 'application/json')
       openResponse(live.session, signed, 'POST', res, await res.text())
     } finally {
       live.release()
@@ -286,7 +297,7 @@ export class NenClient {
 
   /** The session's status as the server sees it. */
   async status(): Promise<NenStatus> {
-    const res = await this.nenFetch(`${this.opts.basePath}/status`)
+    const res = await this.nenFetch(this.route('status'))
     return (await res.json()) as NenStatus
   }
 }

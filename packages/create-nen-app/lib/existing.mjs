@@ -51,6 +51,23 @@ export function addToExisting(target, { local, install = true, log = console.log
     steps.push({ what: 'route', action: 'created', file })
   }
 
+  // 1b. instrumentation: loads @withnen/server before the first request, so the Web adapters can
+  // read each request line (without it the first signed request of a process is refused).
+  const instrumentation = ['instrumentation.ts', 'instrumentation.js', 'src/instrumentation.ts', 'src/instrumentation.js'].map((f) => path.join(dir, f)).find((f) => existsSync(f))
+  if (instrumentation) {
+    const text = readFileSync(instrumentation, 'utf8')
+    const has = text.includes('@withnen/server')
+    steps.push({ what: 'instrumentation', action: has ? 'present' : 'kept', file: instrumentation })
+    if (!has) log(`note: ${path.relative(dir, instrumentation)} exists and was left as it is; its register() should \`await import('@withnen/server')\` when process.env.NEXT_RUNTIME === 'nodejs'`)
+  } else {
+    const src = listTemplate(templateRoot()).find((f) => f.rel === 'instrumentation.ts')
+    if (src) {
+      const file = path.join(appDir.endsWith(path.join('src', 'app')) ? path.join(dir, 'src') : dir, typescript ? 'instrumentation.ts' : 'instrumentation.js')
+      writeFileSync(file, readFileSync(src.abs, 'utf8'))
+      steps.push({ what: 'instrumentation', action: 'created', file })
+    }
+  }
+
   // 2. next.config: serverExternalPackages.
   const config = ensureNextConfig(dir, { typescript })
   steps.push({ what: 'next.config', action: config.action, file: config.file })

@@ -75,6 +75,8 @@ test('--existing with a config it cannot patch: exact instructions, exit 1, conf
   // JavaScript project (no tsconfig.json), src/app: route.js there.
   assert.equal(readFileSync(path.join(dir, 'src/app/api/nen/[action]/route.js'), 'utf8'), readFileSync(path.join(exampleDir, 'app/api/nen/[action]/route.ts'), 'utf8'))
   assert.match(readFileSync(path.join(dir, '.env.local'), 'utf8'), /^NEN_WRAPPING_KEY=/m)
+  // src/app: the instrumentation file that loads @withnen/server first goes to src/.
+  assert.equal(readFileSync(path.join(dir, 'src/instrumentation.js'), 'utf8'), readFileSync(path.join(exampleDir, 'instrumentation.ts'), 'utf8'))
   assert.match(r.out, /npm install @withnen\/client@0\.1\.0 @withnen\/server@0\.1\.0 @withnen\/server-native@0\.1\.0/)
 })
 
@@ -89,6 +91,15 @@ test('--existing without a next.config writes one; an existing route file is nev
   assert.equal(readFileSync(path.join(dir, 'app/api/nen/[action]/route.ts'), 'utf8'), '// mine\n')
   assert.match(r.out, /route\s+kept/)
   assert.match(readFileSync(path.join(dir, 'next.config.ts'), 'utf8'), /serverExternalPackages: \['@withnen\/server-native'\]/)
+  assert.match(readFileSync(path.join(dir, 'instrumentation.ts'), 'utf8'), /await import\('@withnen\/server'\)/)
+  // An instrumentation file of the app's own is kept, with a note.
+  const dir2 = tmp(t)
+  mkdirSync(path.join(dir2, 'app'), { recursive: true })
+  writeFileSync(path.join(dir2, 'package.json'), JSON.stringify({ name: 'p', dependencies: { next: '16.4.6' } }))
+  writeFileSync(path.join(dir2, 'instrumentation.ts'), 'export function register() {}\n')
+  const r2 = cli(['--existing', dir2, '--no-install'], dir2)
+  assert.equal(readFileSync(path.join(dir2, 'instrumentation.ts'), 'utf8'), 'export function register() {}\n')
+  assert.match(r2.out, /instrumentation\s+kept/)
 })
 
 test('--existing refuses a directory that is not an App Router project', (t) => {

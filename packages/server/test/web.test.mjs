@@ -211,3 +211,20 @@ test('allowHandshake: the Web routes ask it with the Request before each handsha
   assert.equal((await (await hs('alice')).json()).error.code, 'ISO-1001')
   assert.deepEqual(asked, ['flooder', 'alice'])
 })
+
+test('trailingSlash: the client calls the Nen routes as …/handshake/ and the route answers', { timeout: 10000 }, async () => {
+  const seen = []
+  const route = createNenRoute()
+  const handler = withNen((req, body) => ({ got: body }))
+  const fetchImpl = (url, init) => {
+    const req = new Request(url, init)
+    seen.push(new URL(req.url).pathname)
+    return new URL(req.url).pathname.startsWith('/api/nen/') ? route[req.method](req) : handler(req)
+  }
+  const client = new NenClient(BASE, { fetch: fetchImpl, trailingSlash: true })
+  assert.deepEqual(await (await client.nenFetch('/api/x/', { method: 'POST', body: 1 })).json(), { got: 1 })
+  assert.equal((await client.status()).sid, client.sessionId)
+  await client.rotate()
+  await client.terminate()
+  assert.deepEqual(seen.filter((p) => p.startsWith('/api/nen/')), ['/api/nen/handshake/', '/api/nen/status/', '/api/nen/rotate/', '/api/nen/terminate/'])
+})

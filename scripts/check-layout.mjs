@@ -84,7 +84,7 @@ const RULES = [
       const bad = []
       const pkg = JSON.parse(read('packages/server/package.json'))
       for (const field of ['dependencies', 'peerDependencies', 'optionalDependencies']) {
-        if ((pkg[field] ?? {})['@withnen/client']) bad.push(`packages/server/package.json ${field} has @withnen/client`)
+        if (pkg[field]?.['@withnen/client']) bad.push(`packages/server/package.json ${field} has @withnen/client`)
       }
       for (const f of read.files('packages/server/src', ['.ts'])) {
         for (const i of importsOf(read(f))) if (/@withnen\/client|\.\.\/\.\.\/client|\.\.\/client\//.test(i)) bad.push(`${f} imports ${i}`)

@@ -11,6 +11,7 @@ ensure_system_packages
 
 step "format and lints"
 node scripts/check-layout.mjs
+npx biome check
 cargo fmt --all --check
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p nen-wasm --features server --all-targets --locked -- -D warnings

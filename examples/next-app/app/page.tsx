@@ -5,7 +5,7 @@
 // encrypted and signed. The Network tab shows only {"ct":...} envelopes.
 
 import { useCallback, useEffect, useRef, useState } from 'react'
-import { NenClient, NenError, createNenFetch, createNenStream, type NenFetch, type NenStreamFn } from '@withnen/client'
+import { type NenClient, NenError, createNenFetch, createNenStream, type NenFetch, type NenStreamFn } from '@withnen/client'
 
 interface Item {
   id: string
@@ -47,7 +47,7 @@ export default function Home() {
 
   // Runs one action, records its outcome and the session id, and reports failures on the page.
   const run = useCallback(
-    async (what: string, action: (n: Nen) => Promise<string | void>) => {
+    async (what: string, action: (n: Nen) => Promise<string | undefined>) => {
       setBusy((b) => b + 1)
       setError('')
       try {
@@ -162,8 +162,8 @@ export default function Home() {
     <main data-testid="app" data-hydrated={hydrated ? 'yes' : 'no'} data-busy={busy} data-completed={completed}>
       <h1>Nen + Next.js</h1>
       <p>
-        Every request and response body on this page is encrypted end to end between the browser and the route handler (X25519 + ML-KEM-768, ChaCha20-Poly1305). Open the Network tab: only
-        envelopes cross the wire. An encrypted chat with OpenAI or Anthropic models is at <a href="/chat">/chat</a>.
+        Every request and response body on this page is encrypted end to end between the browser and the route handler (X25519 + ML-KEM-768, ChaCha20-Poly1305). Open the Network tab: only envelopes
+        cross the wire. An encrypted chat with OpenAI or Anthropic models is at <a href="/chat">/chat</a>.
       </p>
 
       <section>
@@ -171,13 +171,13 @@ export default function Home() {
         <div>
           Session id: <code data-testid="session-id">{sessionId}</code> · rotations: <span data-testid="rotations">{rotations}</span>
         </div>
-        <button data-testid="status-button" onClick={status}>
+        <button type="button" data-testid="status-button" onClick={status}>
           Status
         </button>
-        <button data-testid="rotate-button" onClick={rotate}>
+        <button type="button" data-testid="rotate-button" onClick={rotate}>
           Rotate keys
         </button>
-        <button data-testid="terminate-button" onClick={terminate}>
+        <button type="button" data-testid="terminate-button" onClick={terminate}>
           End session
         </button>
         <pre data-testid="session-status">{sessionStatus}</pre>
@@ -186,10 +186,10 @@ export default function Home() {
       <section>
         <h2>Items (encrypted CRUD)</h2>
         <input data-testid="name-input" placeholder="item name" value={name} onChange={(e) => setName(e.target.value)} />
-        <button data-testid="create-button" onClick={create} disabled={!name}>
+        <button type="button" data-testid="create-button" onClick={create} disabled={!name}>
           Create
         </button>
-        <button data-testid="list-button" onClick={list}>
+        <button type="button" data-testid="list-button" onClick={list}>
           List
         </button>
         <ul data-testid="item-list">
@@ -198,19 +198,19 @@ export default function Home() {
               <span data-testid={`item-name-${item.id}`} className={item.done ? 'done' : ''}>
                 {item.name}
               </span>{' '}
-              <button data-testid={`get-${item.id}`} onClick={() => fetchOne(item.id)}>
+              <button type="button" data-testid={`get-${item.id}`} onClick={() => fetchOne(item.id)}>
                 Get
               </button>
-              <button data-testid={`head-${item.id}`} onClick={() => exists(item.id)}>
+              <button type="button" data-testid={`head-${item.id}`} onClick={() => exists(item.id)}>
                 Exists?
               </button>
-              <button data-testid={`rename-${item.id}`} onClick={() => replace(item.id)} disabled={!name}>
+              <button type="button" data-testid={`rename-${item.id}`} onClick={() => replace(item.id)} disabled={!name}>
                 Rename to input
               </button>
-              <button data-testid={`toggle-${item.id}`} onClick={() => toggle(item)}>
+              <button type="button" data-testid={`toggle-${item.id}`} onClick={() => toggle(item)}>
                 {item.done ? 'Undo' : 'Done'}
               </button>
-              <button data-testid={`delete-${item.id}`} onClick={() => remove(item.id)}>
+              <button type="button" data-testid={`delete-${item.id}`} onClick={() => remove(item.id)}>
                 Delete
               </button>
             </li>
@@ -224,7 +224,7 @@ export default function Home() {
       <section>
         <h2>Stream (encrypted server-sent events)</h2>
         <input data-testid="prompt-input" placeholder="prompt" value={prompt} onChange={(e) => setPrompt(e.target.value)} />
-        <button data-testid="stream-button" onClick={stream}>
+        <button type="button" data-testid="stream-button" onClick={stream}>
           Stream
         </button>{' '}
         <span data-testid="stream-state">{streamState}</span>

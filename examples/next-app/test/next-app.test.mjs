@@ -58,7 +58,10 @@ test('standalone server, copied out of the project: the same', { skip, timeout: 
   cleanups.push(server.stop)
   try {
     await drive(server)
-    assert.ok(server.loaded(path.join(dir, 'node_modules/@withnen/server-native-linux-x64-gnu/nen-server-native.linux-x64-gnu.node')), 'the standalone server runs the addon traced into its own node_modules')
+    assert.ok(
+      server.loaded(path.join(dir, 'node_modules/@withnen/server-native-linux-x64-gnu/nen-server-native.linux-x64-gnu.node')),
+      'the standalone server runs the addon traced into its own node_modules',
+    )
   } finally {
     await server.stop()
   }
@@ -246,12 +249,19 @@ test('the chat page: a prompt to each provider, the answer streamed back encrypt
       await page.selectOption('[data-testid=provider]', provider)
       await page.fill('[data-testid=prompt]', prompt)
       await page.click('[data-testid=send]')
-      await page.waitForFunction((n) => document.querySelectorAll('[data-testid=turns] li[data-role=assistant]').length === n && !document.querySelector('[data-testid=stop]'), provider === 'openai' ? 1 : 2, { timeout: 30_000 })
+      await page.waitForFunction(
+        (n) => document.querySelectorAll('[data-testid=turns] li[data-role=assistant]').length === n && !document.querySelector('[data-testid=stop]'),
+        provider === 'openai' ? 1 : 2,
+        { timeout: 30_000 },
+      )
     }
     const answers = await page.$$eval('[data-testid=turns] li[data-role=assistant]', (els) => els.map((e) => e.textContent))
     assert.deepEqual(answers, [`Assistant: ${REPLY}`, `Assistant: ${REPLY}`])
     assert.equal(await page.$('[data-testid=error]'), null)
-    assert.ok(upstream.requests.some((r) => JSON.stringify(r.body).includes(prompt)), 'the provider received the prompt (plain TLS leg)')
+    assert.ok(
+      upstream.requests.some((r) => JSON.stringify(r.body).includes(prompt)),
+      'the provider received the prompt (plain TLS leg)',
+    )
     for (const b of bodies) {
       assert.ok(!b.includes(prompt), 'prompt in clear between browser and backend')
       assert.ok(!b.includes('ZEBRA'), 'answer token in clear between browser and backend')

@@ -245,7 +245,9 @@ async function confuse(server, nen, h, { path: p, init = {}, variants, intended 
 }
 
 const at = (target) => (r) => ({ ...r, target })
-const as = (method, extra = {}) => (r) => ({ ...r, method, headers: { ...r.headers, ...extra }, body: ['GET', 'HEAD'].includes(method) ? undefined : r.body })
+const as =
+  (method, extra = {}) =>
+  (r) => ({ ...r, method, headers: { ...r.headers, ...extra }, body: ['GET', 'HEAD'].includes(method) ? undefined : r.body })
 const withHeaders = (extra) => (r) => ({ ...r, headers: { ...r.headers, ...extra } })
 
 /** A client for one server, through its own hop; a first request runs the handshake. */
@@ -387,7 +389,12 @@ test('plain build: queries — reordered, duplicated, case, `;`, 1000 empty pair
       ['changed case of the path', at('/api/Orders?a=1&b=2'), NOT_FOUND],
     ],
   })
-  assert.deepEqual(await res.json(), { query: [['a', '1'], ['b', '2']] })
+  assert.deepEqual(await res.json(), {
+    query: [
+      ['a', '1'],
+      ['b', '2'],
+    ],
+  })
 
   // `://` in a value: the request line keeps it, Next.js's request.url re-encodes it; the signed
   // bytes are verified, and Next.js's own spelling of them is refused.
@@ -464,7 +471,7 @@ test('plain build: honest requests — rewritten paths are refused, the rest ver
     assert.deepEqual(ran(before, await counters(s)), {}, `nothing ran for POST ${p}`)
   }
 
-  const query = 'next=https://example.com/a?b=c&q=a+b&path=a%2Fb&plus=%2B&name=Zoë&city=東京&empty=&bare&&x=1&quote=it\'s(1)*'
+  const query = "next=https://example.com/a?b=c&q=a+b&path=a%2Fb&plus=%2B&name=Zoë&city=東京&empty=&bare&&x=1&quote=it's(1)*"
   const before = await counters(s)
   const res = await nen(`/api/orders?${query}`)
   assert.equal(res.status, 200)
@@ -542,7 +549,12 @@ test('basePath + trailingSlash build: the client’s target is verified, with th
 
   const before = await counters(s)
   const res = await nen('/base/api/orders/?next=https://example.com/a?b=c&bare&q=a+b&name=Zoë')
-  assert.deepEqual((await res.json()).query, [['next', 'https://example.com/a?b=c'], ['bare', ''], ['q', 'a b'], ['name', 'Zoë']])
+  assert.deepEqual((await res.json()).query, [
+    ['next', 'https://example.com/a?b=c'],
+    ['bare', ''],
+    ['q', 'a b'],
+    ['name', 'Zoë'],
+  ])
   for (const p of ['/base/old/items/', '/base/cfg/items/']) await rejectsWith(nen(p, { method: 'POST', body: { name: 'x' } }), 'ISO-3002')
   for (const header of ['x-orders-variant', 'x-orders-route']) {
     h.plan = async (signed) => withHeaders({ [header]: 'admin' })(signed)

@@ -1,14 +1,7 @@
 // createSecureAnthropic: the `messages` surface of the official `@anthropic-ai/sdk`, with every
 // prompt and token encrypted between the browser and your backend route.
 
-import type {
-  Message,
-  MessageCreateParams,
-  MessageCreateParamsNonStreaming,
-  MessageCreateParamsStreaming,
-  MessageStreamEvent,
-  RawMessageStreamEvent,
-} from '@anthropic-ai/sdk/resources/messages'
+import type { Message, MessageCreateParams, MessageCreateParamsNonStreaming, MessageCreateParamsStreaming, MessageStreamEvent, RawMessageStreamEvent } from '@anthropic-ai/sdk/resources/messages'
 import type { NenClient } from '@withnen/client'
 import { AccumulatingStream, SecureStream, type Accumulator } from './stream.js'
 import { Transport, type SecureAIClientOptions, type SecureRequestOptions } from './transport.js'
@@ -154,8 +147,7 @@ function withoutStream(params: object): Record<string, unknown> {
  */
 export function createSecureAnthropic(options: SecureAnthropicOptions = {}): SecureAnthropic {
   const transport = new Transport(options, '/api/ai/anthropic')
-  const events = (params: object, o: SecureRequestOptions) => (signal: AbortSignal) =>
-    transport.stream(withoutStream(params), signal, o.headers) as AsyncIterable<RawMessageStreamEvent>
+  const events = (params: object, o: SecureRequestOptions) => (signal: AbortSignal) => transport.stream(withoutStream(params), signal, o.headers) as AsyncIterable<RawMessageStreamEvent>
 
   const messages = {
     async create(params: MessageCreateParams, o: SecureRequestOptions = {}) {

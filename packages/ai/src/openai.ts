@@ -159,8 +159,7 @@ function withoutStream(params: object): Record<string, unknown> {
  */
 export function createSecureOpenAI(options: SecureOpenAIOptions = {}): SecureOpenAI {
   const transport = new Transport(options, '/api/ai/openai')
-  const chunks = (params: object, o: SecureRequestOptions) => (signal: AbortSignal) =>
-    transport.stream(withoutStream(params), signal, o.headers) as AsyncIterable<ChatCompletionChunk>
+  const chunks = (params: object, o: SecureRequestOptions) => (signal: AbortSignal) => transport.stream(withoutStream(params), signal, o.headers) as AsyncIterable<ChatCompletionChunk>
 
   const completions = {
     async create(params: ChatCompletionCreateParams, o: SecureRequestOptions = {}) {

@@ -4,6 +4,7 @@
 
 import { linkSignal } from './transport.js'
 
+// biome-ignore lint/suspicious/noExplicitAny: Node's and the DOM's listener signatures both fit
 type Listener = (...args: any[]) => void
 
 /** Folds stream items into a snapshot of the final result. */

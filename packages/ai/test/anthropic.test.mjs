@@ -50,7 +50,13 @@ test('create with stream: true: an async iterable of MessageStreamEvents', async
     ['message_start', 'content_block_start', ...REPLY_TOKENS.map(() => 'content_block_delta'), 'content_block_stop', 'message_delta', 'message_stop'],
   )
   assert.equal(events[0].message.id, 'msg_test_1')
-  assert.equal(events.filter((e) => e.type === 'content_block_delta').map((e) => e.delta.text).join(''), REPLY)
+  assert.equal(
+    events
+      .filter((e) => e.type === 'content_block_delta')
+      .map((e) => e.delta.text)
+      .join(''),
+    REPLY,
+  )
   assert.equal(events.at(-2).delta.stop_reason, 'end_turn')
   assert.equal(w.lastUpstream().body.stream, true)
 })
@@ -194,9 +200,13 @@ test('stream.abort() cancels the provider request', async () => {
 test('abort of a complete call cancels the provider request', async () => {
   const controller = new AbortController()
   const pending = w.anthropic.messages.create({ model: 'claude-hang', max_tokens: 10, messages }, { signal: controller.signal })
-  await within(3000, (async () => {
-    while (w.lastUpstream()?.body.model !== 'claude-hang') await new Promise((r) => setTimeout(r, 10))
-  })(), 'provider call')
+  await within(
+    3000,
+    (async () => {
+      while (w.lastUpstream()?.body.model !== 'claude-hang') await new Promise((r) => setTimeout(r, 10))
+    })(),
+    'provider call',
+  )
   controller.abort()
   assert.equal((await pending.catch((e) => e))?.name, 'AbortError')
   const up = w.lastUpstream()

@@ -257,9 +257,13 @@ test('abort of a complete call cancels the provider request', async () => {
   const controller = new AbortController()
   const pending = w.openai.chat.completions.create({ model: 'gpt-hang', messages }, { signal: controller.signal })
   // Wait until the backend has called the provider.
-  await within(3000, (async () => {
-    while (w.lastUpstream()?.body.model !== 'gpt-hang') await new Promise((r) => setTimeout(r, 10))
-  })(), 'provider call')
+  await within(
+    3000,
+    (async () => {
+      while (w.lastUpstream()?.body.model !== 'gpt-hang') await new Promise((r) => setTimeout(r, 10))
+    })(),
+    'provider call',
+  )
   controller.abort()
   const err = await pending.catch((e) => e)
   assert.equal(err?.name, 'AbortError')

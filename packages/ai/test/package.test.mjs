@@ -18,7 +18,10 @@ const CLIENT = ['createSecureOpenAI', 'createSecureAnthropic', 'SecureStream', '
 const SERVER = ['withSecureAI', 'openAIProvider', 'anthropicProvider', 'OPENAI_ALLOWED_PARAMS', 'ANTHROPIC_ALLOWED_PARAMS', 'UpstreamError', 'applyPolicy']
 
 test('exports map: types, import and require for both entry points', () => {
-  for (const [entry, file] of [['.', 'index'], ['./server', 'server']]) {
+  for (const [entry, file] of [
+    ['.', 'index'],
+    ['./server', 'server'],
+  ]) {
     assert.deepEqual(pkg.exports[entry], { types: `./dist/${file}.d.ts`, import: `./dist/${file}.mjs`, require: `./dist/${file}.cjs` })
     for (const f of Object.values(pkg.exports[entry])) assert.ok(existsSync(path.join(root, f)), f)
   }
@@ -121,7 +124,10 @@ export async function run(signal: AbortSignal) {
     )
     writeFileSync(
       path.join(dir, 'tsconfig.json'),
-      JSON.stringify({ compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM', 'DOM.Iterable'], strict: true, noEmit: true, skipLibCheck: true, types: [] }, files: ['consumer.ts'] }),
+      JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'ESNext', moduleResolution: 'Bundler', lib: ['ES2022', 'DOM', 'DOM.Iterable'], strict: true, noEmit: true, skipLibCheck: true, types: [] },
+        files: ['consumer.ts'],
+      }),
     )
     const tsc = path.join(nm, 'typescript', 'bin', 'tsc')
     try {

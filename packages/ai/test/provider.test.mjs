@@ -89,17 +89,14 @@ test('raw errors from a custom provider: classified by status, their text never 
   assert.ok(!tap.received().includes(SECRET))
 })
 
-test(
-  'frames that share a network read with the error end are still delivered',
-  async () => {
-    const items = []
-    const err = await (async () => {
-      for await (const item of await client.chat.completions.create({ model: 'fail-mid-now', messages: [], stream: true })) items.push(item)
-    })().catch((e) => e)
-    assert.equal(err?.code, 'ISO-7002')
-    assert.deepEqual(items, [{ n: 1 }, { n: 2 }])
-  },
-)
+test('frames that share a network read with the error end are still delivered', async () => {
+  const items = []
+  const err = await (async () => {
+    for await (const item of await client.chat.completions.create({ model: 'fail-mid-now', messages: [], stream: true })) items.push(item)
+  })().catch((e) => e)
+  assert.equal(err?.code, 'ISO-7002')
+  assert.deepEqual(items, [{ n: 1 }, { n: 2 }])
+})
 
 test('UpstreamError keeps the original out of its message and its JSON', () => {
   const original = new Error(`quote: ${SECRET}`)

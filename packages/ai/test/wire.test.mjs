@@ -38,7 +38,23 @@ test('no prompt, token, model name or key crosses the wire in clear', async () =
     assert.match(wire['client → backend (raw)'], /x-nen-signature: /i)
     assert.match(wire['backend → client (raw)'], /content-type: text\/event-stream/i)
     assert.ok(frames(world.recorder.bodies).length >= 2 * REPLY_TOKENS.length)
-    const plaintext = [PROMPT, 'PLATYPUS', '4471-SECRET', SYSTEM, 'OCELOT', ...REPLY_TOKENS.filter((t) => t.trim().length > 3).map((t) => t.trim()), 'ZEBRA', 'QUARTZ', 'gpt-test', 'claude-test', 'chat.completion', 'content_block_delta', 'message_start', 'max_tokens', 'sk-test']
+    const plaintext = [
+      PROMPT,
+      'PLATYPUS',
+      '4471-SECRET',
+      SYSTEM,
+      'OCELOT',
+      ...REPLY_TOKENS.filter((t) => t.trim().length > 3).map((t) => t.trim()),
+      'ZEBRA',
+      'QUARTZ',
+      'gpt-test',
+      'claude-test',
+      'chat.completion',
+      'content_block_delta',
+      'message_start',
+      'max_tokens',
+      'sk-test',
+    ]
     for (const [where, text] of Object.entries(wire)) {
       for (const p of plaintext) assert.ok(!text.includes(p), `${JSON.stringify(p)} found in ${where}`)
     }
@@ -65,7 +81,10 @@ test('stream frames are padded to 32-byte blocks by default, hiding token length
   try {
     for await (const _ of await unpadded.openai.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true }));
     const sizes = frames(unpadded.recorder.bodies).map((f) => f.length - 16)
-    assert.ok(sizes.some((s) => s % 32 !== 0), 'padBlock: 0 turns padding off')
+    assert.ok(
+      sizes.some((s) => s % 32 !== 0),
+      'padBlock: 0 turns padding off',
+    )
   } finally {
     await unpadded.close()
   }
@@ -130,7 +149,10 @@ test('a stream ended early (cleanly) by a hop: ISO-7003 for both providers', asy
   })().catch((e) => e)
   assert.equal(err1?.code, 'ISO-7003')
   const anthropic = createSecureAnthropic(options)
-  const err2 = await anthropic.messages.stream({ model: 'claude-test', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] }).finalMessage().catch((e) => e)
+  const err2 = await anthropic.messages
+    .stream({ model: 'claude-test', max_tokens: 5, messages: [{ role: 'user', content: 'hi' }] })
+    .finalMessage()
+    .catch((e) => e)
   assert.ok(err2 instanceof NenError)
   assert.equal(err2.code, 'ISO-7003')
 })
@@ -149,7 +171,11 @@ test('a frame altered in transit: ISO-7004, nothing after it is used', async () 
 test('the route only answers Nen requests: a plain request never reaches the provider', async () => {
   const before = w.upstream.requests.length
   for (const path of ['/api/ai/openai', '/api/ai/openai?stream=1', '/api/ai/anthropic']) {
-    const res = await fetch(`${w.tap.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }) })
+    const res = await fetch(`${w.tap.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] }),
+    })
     assert.equal(res.status, 400)
     assert.equal((await res.json()).error.code, 'ISO-1005') // no X-Nen-Version: not a Nen request
     const forged = await fetch(`${w.tap.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-nen-version': '1' }, body: '{"ct":"AAAA"}' })

@@ -55,10 +55,13 @@ document.getElementById('out').textContent = JSON.stringify(out, null, 2)
 
 test('the client in headless Chromium: every operation, no plaintext on the wire', { skip: !existsSync(CHROMIUM) && `no Chromium at ${CHROMIUM}` }, async () => {
   const clientJs = readFileSync(new URL('../dist/index.mjs', import.meta.url))
-  const srv = await startServer({}, {
-    '/': { type: 'text/html; charset=utf-8', body: page },
-    '/client.mjs': { type: 'text/javascript', body: clientJs },
-  })
+  const srv = await startServer(
+    {},
+    {
+      '/': { type: 'text/html; charset=utf-8', body: page },
+      '/client.mjs': { type: 'text/javascript', body: clientJs },
+    },
+  )
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -100,7 +103,6 @@ test('the client in headless Chromium: every operation, no plaintext on the wire
     await srv.close()
   }
 })
-
 
 // The page for the tests below: it loads the client bundle and exposes `attempt`, which runs one
 // nenFetch (or nenStream) and reports the outcome as plain data, so the test can look at the
@@ -169,10 +171,13 @@ describe('the client in headless Chromium: targets, redirects, sealed failures',
   const run = (args) => tab.evaluate((a) => window.attempt(a), args)
 
   before(async () => {
-    srv = await startServer({}, {
-      '/targets.html': { type: 'text/html; charset=utf-8', body: harness },
-      '/client.mjs': { type: 'text/javascript', body: readFileSync(new URL('../dist/index.mjs', import.meta.url)) },
-    })
+    srv = await startServer(
+      {},
+      {
+        '/targets.html': { type: 'text/html; charset=utf-8', body: harness },
+        '/client.mjs': { type: 'text/javascript', body: readFileSync(new URL('../dist/index.mjs', import.meta.url)) },
+      },
+    )
     other = await startOther()
     browser = await chromium.launch({
       executablePath: CHROMIUM,

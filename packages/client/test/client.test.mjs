@@ -188,7 +188,10 @@ test('client-side error paths carry their codes', async () => {
     await rejectsWith(html.handshake(), 'ISO-1004')
     // Identity: another pinned key; pqc without a key.
     await rejectsWith(new NenClient(srv.url, { identityMode: 'pqc', serverIdentityKey: other.publicKey }).handshake(), 'ISO-3006')
-    assert.throws(() => new NenClient(srv.url, { identityMode: 'pqc' }), (e) => e instanceof NenError && e.code === 'ISO-9001')
+    assert.throws(
+      () => new NenClient(srv.url, { identityMode: 'pqc' }),
+      (e) => e instanceof NenError && e.code === 'ISO-9001',
+    )
     // A tampered handshake answer fails key confirmation.
     const tamper = new NenClient(srv.url, {
       fetch: async (url, init) => {

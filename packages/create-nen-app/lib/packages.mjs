@@ -20,7 +20,9 @@ export function localPackages(dir) {
   const abs = path.resolve(dir)
   if (!existsSync(abs) || !statSync(abs).isDirectory()) throw new Error(`--packages-from: ${abs} is not a directory`)
   const found = {}
-  for (const f of readdirSync(abs).filter((f) => f.endsWith('.tgz')).sort()) {
+  for (const f of readdirSync(abs)
+    .filter((f) => f.endsWith('.tgz'))
+    .sort()) {
     const file = path.join(abs, f)
     const manifest = JSON.parse(execFileSync('tar', ['-xzOf', file, 'package/package.json'], { encoding: 'utf8' }))
     if (manifest.name?.startsWith('@withnen/')) found[manifest.name] = file
@@ -33,7 +35,12 @@ export function localPackages(dir) {
 /** The dependency specs to install: {name: spec}. */
 export function nenDependencies(local, { ai = false } = {}) {
   const wanted = (name) => ai || name !== AI_PACKAGE
-  if (local) return Object.fromEntries(Object.entries(local).filter(([name]) => wanted(name)).map(([name, file]) => [name, `file:${file}`]))
+  if (local)
+    return Object.fromEntries(
+      Object.entries(local)
+        .filter(([name]) => wanted(name))
+        .map(([name, file]) => [name, `file:${file}`]),
+    )
   return Object.fromEntries([...NEN_PACKAGES, ...(ai ? [AI_PACKAGE] : [])].map((n) => [n, NEN_VERSION]))
 }
 

@@ -28,13 +28,25 @@ const tmp = (t) => {
 const E = "'@withnen/server-native'"
 const patched = [
   // create-next-app's TypeScript config
-  ['import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  /* config options here */\n};\n\nexport default nextConfig;\n', `import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  serverExternalPackages: [${E}],\n  /* config options here */\n};\n\nexport default nextConfig;\n`],
+  [
+    'import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  /* config options here */\n};\n\nexport default nextConfig;\n',
+    `import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  serverExternalPackages: [${E}],\n  /* config options here */\n};\n\nexport default nextConfig;\n`,
+  ],
   // create-next-app's JavaScript config
-  ["/** @type {import('next').NextConfig} */\nconst nextConfig = {};\n\nexport default nextConfig;\n", `/** @type {import('next').NextConfig} */\nconst nextConfig = {\n  serverExternalPackages: [${E}],\n};\n\nexport default nextConfig;\n`],
+  [
+    "/** @type {import('next').NextConfig} */\nconst nextConfig = {};\n\nexport default nextConfig;\n",
+    `/** @type {import('next').NextConfig} */\nconst nextConfig = {\n  serverExternalPackages: [${E}],\n};\n\nexport default nextConfig;\n`,
+  ],
   ['module.exports = { reactStrictMode: true }\n', `module.exports = { serverExternalPackages: [${E}], reactStrictMode: true }\n`],
   ['export default {\n    reactStrictMode: true,\n}\n', `export default {\n    serverExternalPackages: [${E}],\n    reactStrictMode: true,\n}\n`],
-  ['const config = {\n  images: { domains: ["}"] },\n}\nmodule.exports = withMDX(config)\n', `const config = {\n  serverExternalPackages: [${E}],\n  images: { domains: ["}"] },\n}\nmodule.exports = withMDX(config)\n`],
-  ['const nextConfig = {\n  output: "standalone",\n} satisfies NextConfig\nexport default nextConfig\n', `const nextConfig = {\n  serverExternalPackages: [${E}],\n  output: "standalone",\n} satisfies NextConfig\nexport default nextConfig\n`],
+  [
+    'const config = {\n  images: { domains: ["}"] },\n}\nmodule.exports = withMDX(config)\n',
+    `const config = {\n  serverExternalPackages: [${E}],\n  images: { domains: ["}"] },\n}\nmodule.exports = withMDX(config)\n`,
+  ],
+  [
+    'const nextConfig = {\n  output: "standalone",\n} satisfies NextConfig\nexport default nextConfig\n',
+    `const nextConfig = {\n  serverExternalPackages: [${E}],\n  output: "standalone",\n} satisfies NextConfig\nexport default nextConfig\n`,
+  ],
   ["export default {\n  serverExternalPackages: ['sharp'],\n}\n", `export default {\n  serverExternalPackages: [${E}, 'sharp'],\n}\n`],
   ['export default { serverExternalPackages: [] }\n', `export default { serverExternalPackages: [${E}] }\n`],
 ]
@@ -139,7 +151,12 @@ test('a new app: refuses a non-empty directory; registry versions without --pack
   assert.equal(pkg.name, 'my-app')
   assert.deepEqual(
     Object.entries(pkg.dependencies).filter(([n]) => n.startsWith('@withnen/')),
-    [['@withnen/ai', '0.1.0'], ['@withnen/client', '0.1.0'], ['@withnen/server', '0.1.0'], ['@withnen/server-native', '0.1.0']],
+    [
+      ['@withnen/ai', '0.1.0'],
+      ['@withnen/client', '0.1.0'],
+      ['@withnen/server', '0.1.0'],
+      ['@withnen/server-native', '0.1.0'],
+    ],
   )
   assert.ok(!JSON.stringify(pkg).includes('file:'))
   const other = path.join(dir, 'b')

@@ -136,7 +136,21 @@ test('create-nen-app --existing: adds Nen to an App Router project; it builds an
     ),
     // What create-next-app writes.
     'next.config.ts': 'import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  /* config options here */\n};\n\nexport default nextConfig;\n',
-    'tsconfig.json': JSON.stringify({ compilerOptions: { target: 'ES2017', lib: ['dom', 'esnext'], strict: true, noEmit: true, module: 'esnext', moduleResolution: 'bundler', jsx: 'react-jsx', skipLibCheck: true, isolatedModules: true, plugins: [{ name: 'next' }] }, include: ['**/*.ts', '**/*.tsx'] }),
+    'tsconfig.json': JSON.stringify({
+      compilerOptions: {
+        target: 'ES2017',
+        lib: ['dom', 'esnext'],
+        strict: true,
+        noEmit: true,
+        module: 'esnext',
+        moduleResolution: 'bundler',
+        jsx: 'react-jsx',
+        skipLibCheck: true,
+        isolatedModules: true,
+        plugins: [{ name: 'next' }],
+      },
+      include: ['**/*.ts', '**/*.tsx'],
+    }),
     '.env.local': 'OTHER_SETTING=kept',
     'app/layout.tsx': 'export default function Layout({ children }: { children: React.ReactNode }) {\n  return <html><body>{children}</body></html>\n}\n',
     'app/page.tsx': 'export default function Page() {\n  return <p>existing</p>\n}\n',
@@ -152,7 +166,10 @@ test('create-nen-app --existing: adds Nen to an App Router project; it builds an
   const route = path.join(app, 'app/api/nen/[action]/route.ts')
   assert.equal(readFileSync(route, 'utf8'), readFileSync(path.join(exampleDir, 'app/api/nen/[action]/route.ts'), 'utf8'))
   const config = readFileSync(path.join(app, 'next.config.ts'), 'utf8')
-  assert.equal(config, 'import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  serverExternalPackages: [\'@withnen/server-native\'],\n  /* config options here */\n};\n\nexport default nextConfig;\n')
+  assert.equal(
+    config,
+    'import type { NextConfig } from "next";\n\nconst nextConfig: NextConfig = {\n  serverExternalPackages: [\'@withnen/server-native\'],\n  /* config options here */\n};\n\nexport default nextConfig;\n',
+  )
   const env = readFileSync(path.join(app, '.env.local'), 'utf8')
   assert.match(env, /^OTHER_SETTING=kept\n/)
   const key = KEY_LINE.exec(env)?.[1]

@@ -25,4 +25,3 @@ export function runAction(engine: Engine, action: NenAction, method: string, url
   if (action === 'handshake') return engine.handshake(body ?? '')
   return engine[action]({ method, url, headers, body })
 }
-

@@ -82,7 +82,20 @@ export function pathOf(url: string): string {
 const DEFAULT_MAX_BODY = 1 << 20
 const DEFAULT_MAX_HANDSHAKE = 64 * 1024
 
-const PASSED_ON = ['sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'maxSessions', 'handshakeBudget', 'streamPadding', 'modes', 'testRngSeed', 'testNowMs'] as const
+const PASSED_ON = [
+  'sessionTtlMs',
+  'windowMs',
+  'rotationGraceMs',
+  'maxBodyBytes',
+  'maxHandshakeBytes',
+  'maxClockSkewMs',
+  'maxSessions',
+  'handshakeBudget',
+  'streamPadding',
+  'modes',
+  'testRngSeed',
+  'testNowMs',
+] as const
 
 function engineOptions(o: NenOptions): EngineOptions {
   const out: EngineOptions = { store: resolveStore(o.store) }

@@ -9,7 +9,6 @@ import { sealFailure, sealResult, type SealedAnswer } from './seal.js'
 import type { NodeRequest, NodeResponse } from './node-types.js'
 import { REQUEST_HEADERS, RESPONSE_HEADER } from './protocol.js'
 
-
 /** The `x-nen-*` request headers: all the engine reads. */
 export function nenHeaders(headers: NodeRequest['headers']): Record<string, string> {
   const out: Record<string, string> = {}
@@ -142,7 +141,8 @@ export function sendFailure(res: NodeResponse, engine: Engine, opened: Opened, e
   try {
     a = sealFailure(engine, opened, e)
   } catch (e2) {
-    return sendError(res, asNenError(e) ? e : e2)
+    sendError(res, asNenError(e) ? e : e2)
+    return
   }
   sendSealed(res, a)
 }
@@ -153,7 +153,8 @@ export function sendAnswer(res: NodeResponse, o: OpenedRequest, result: unknown)
   try {
     a = sealResult(o.engine, o.opened, result)
   } catch (e) {
-    return sendFailure(res, o.engine, o.opened, e)
+    sendFailure(res, o.engine, o.opened, e)
+    return
   }
   sendSealed(res, a)
 }

@@ -15,7 +15,9 @@ export interface NodeRequest {
   /** Set by a body parser (express.json(), express.text(), express.raw()). */
   body?: unknown
   readableEnded?: boolean
+  // biome-ignore lint/suspicious/noExplicitAny: node:http's listener signatures vary by event
   on(event: string, listener: (...args: any[]) => void): unknown
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   removeListener(event: string, listener: (...args: any[]) => void): unknown
 }
 
@@ -28,7 +30,9 @@ export interface NodeResponse {
   write(chunk: string): boolean
   end(chunk?: string): unknown
   flushHeaders?(): void
+  // biome-ignore lint/suspicious/noExplicitAny: node:http's listener signatures vary by event
   on(event: string, listener: (...args: any[]) => void): unknown
+  // biome-ignore lint/suspicious/noExplicitAny: as above
   removeListener(event: string, listener: (...args: any[]) => void): unknown
 }
 
@@ -53,10 +57,16 @@ export interface NenNodeStreamContext<TReq extends NodeRequest = NodeRequest, TR
  * returns a JSON value or `nenResponse(value, { status, headers })`. Do not write to `res`:
  * the adapter sends the sealed answer (headers set with `res.setHeader` are kept).
  */
-export type NenNodeHandler<TBody = unknown, TReq extends NodeRequest = NodeRequest, TRes extends NodeResponse = NodeResponse> = (body: TBody, ctx: NenNodeContext<TReq, TRes>) => unknown | Promise<unknown>
+export type NenNodeHandler<TBody = unknown, TReq extends NodeRequest = NodeRequest, TRes extends NodeResponse = NodeResponse> = (
+  body: TBody,
+  ctx: NenNodeContext<TReq, TRes>,
+) => unknown | Promise<unknown>
 
 /** An encrypted stream's handler: returns the chunks to send, each sealed on its own. */
-export type NenNodeStreamHandler<TBody = unknown, TReq extends NodeRequest = NodeRequest, TRes extends NodeResponse = NodeResponse> = (body: TBody, ctx: NenNodeStreamContext<TReq, TRes>) => NenStreamSource | Promise<NenStreamSource>
+export type NenNodeStreamHandler<TBody = unknown, TReq extends NodeRequest = NodeRequest, TRes extends NodeResponse = NodeResponse> = (
+  body: TBody,
+  ctx: NenNodeStreamContext<TReq, TRes>,
+) => NenStreamSource | Promise<NenStreamSource>
 
 /** Options of the Node adapters. */
 export interface NenNodeOptions {

@@ -4,7 +4,6 @@ import { NenError, errorReply } from './errors.js'
 import type { NenReply } from './engine/types.js'
 import { REQUEST_HEADERS } from './protocol.js'
 
-
 /** The `x-nen-*` request headers: all the engine reads. */
 export function nenHeaders(headers: Headers): Record<string, string> {
   const out: Record<string, string> = {}

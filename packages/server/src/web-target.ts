@@ -130,7 +130,9 @@ export function signedTarget(req: Request): string {
     if (hook && runtime === 'nodejs') {
       if (!warned) {
         warned = true
-        console.warn('@withnen/server: a request reached a Nen route before the package was loaded, so its request line is unknown and it was refused (ISO-3002). Import @withnen/server from instrumentation.ts (see "Which target is verified" in its README).')
+        console.warn(
+          '@withnen/server: a request reached a Nen route before the package was loaded, so its request line is unknown and it was refused (ISO-3002). Import @withnen/server from instrumentation.ts (see "Which target is verified" in its README).',
+        )
       }
       throw new NenError('ISO-3002', { message: 'request line unavailable under Next.js' })
     }

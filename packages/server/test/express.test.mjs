@@ -47,7 +47,10 @@ test('mounted under prefixes: routes match relative to the mount, signatures use
   const e = express()
   e.use('/mounted/nen', nenExpress({ basePath: '' }))
   const v1 = express.Router()
-  v1.put('/things/:id', withNenExpress((body, { req }) => ({ id: req.params.id, body, q: req.query.q, url: req.url, originalUrl: req.originalUrl })))
+  v1.put(
+    '/things/:id',
+    withNenExpress((body, { req }) => ({ id: req.params.id, body, q: req.query.q, url: req.url, originalUrl: req.originalUrl })),
+  )
   e.use('/v1', v1)
   e.use((req, res) => res.status(404).end())
   const srv = await listen(e)

@@ -536,7 +536,11 @@ for (const [engine, stackName, make] of RUNS) {
 
     test('idempotency: a forged ISO-2002 and a rewritten key on the retry', async () => {
       const key = `pay-${stackName}`.replace(/\W/g, '-')
-      const forged = { status: 401, headers: { 'content-type': 'application/json', 'x-nen-error': 'ISO-2002' }, text: JSON.stringify({ error: { code: 'ISO-2002', message: 'Session expired or unknown' } }) }
+      const forged = {
+        status: 401,
+        headers: { 'content-type': 'application/json', 'x-nen-error': 'ISO-2002' },
+        text: JSON.stringify({ error: { code: 'ISO-2002', message: 'Session expired or unknown' } }),
+      }
       const before = app.snapshot()
       const executed = app.payments.executed
       const handshakes = hop.handshakes

@@ -106,10 +106,7 @@ test('Upstash store: replay rejected and termination seen by the other instance'
 })
 
 test('Upstash store fails closed: wrong token, unreachable endpoint', { timeout: 20000 }, async () => {
-  for (const store of [
-    UpstashSessionStore({ url: upstash.url, token: 'wrong', wrappingKey }),
-    UpstashSessionStore({ url: 'http://127.0.0.1:9', token: TOKEN, wrappingKey, timeoutMs: 500 }),
-  ]) {
+  for (const store of [UpstashSessionStore({ url: upstash.url, token: 'wrong', wrappingKey }), UpstashSessionStore({ url: 'http://127.0.0.1:9', token: TOKEN, wrappingKey, timeoutMs: 500 })]) {
     const nen = createNen({ store, ...quiet })
     const route = createNenRoute({ nen })
     const client = new NenClient('http://x.test', { fetch: (url, init) => route.POST(new Request(url, init)) })

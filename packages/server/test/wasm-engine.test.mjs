@@ -10,7 +10,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -373,7 +373,10 @@ test('replay is ISO-5001, tampering ISO-3002 / ISO-4001, a lost session ISO-2002
   const rotReply = await engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot.headers, body: rot.body })
   assert.equal(rotReply.status, 400)
   assert.ok(!rotReply.body.includes('ISO-'))
-  assert.throws(() => sess.open(rot, 400, rotReply.body), (e) => e.code === 'ISO-1007' && e.authenticated === true)
+  assert.throws(
+    () => sess.open(rot, 400, rotReply.body),
+    (e) => e.code === 'ISO-1007' && e.authenticated === true,
+  )
   const rot2 = sess.sign('POST', '/api/nen/rotate')
   plain(await engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot2.headers }), 'ISO-1001', 400)
   // Handshake errors.
@@ -475,7 +478,10 @@ test('configuration errors are ISO-9001', async () => {
   throwsWith(() => createWasmEngine({ store: { kind: 'js', adapter } }), 'ISO-9001')
   // The published core has no test hooks: the option is refused, naming it.
   await rejectsWith(loadWasmEngine({ store: { kind: 'memory' }, testRngSeed: WRAPPING_KEY }), 'ISO-9001', 500)
-  assert.throws(() => createWasmEngine({ store: { kind: 'memory' } }).setTestNow(1), (e) => e.code === 'ISO-9001')
+  assert.throws(
+    () => createWasmEngine({ store: { kind: 'memory' } }).setTestNow(1),
+    (e) => e.code === 'ISO-9001',
+  )
   for (const bad of [
     { store: { kind: 'js', adapter, wrappingKey: 'short' } },
     { store: { kind: 'memory' }, modes: ['rsa'] },

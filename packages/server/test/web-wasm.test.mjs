@@ -46,5 +46,9 @@ test('full round trip through the Web handlers on the WASM engine', { timeout: 3
     return (r.kind === 'stream' ? stream : json)(req, { params: Promise.resolve({}) })
   }
   const wire = []
-  await fullRoundTrip('http://app.test', recordingFetch(wire, (url, init) => router(new Request(url, init))), { wire, app })
+  await fullRoundTrip(
+    'http://app.test',
+    recordingFetch(wire, (url, init) => router(new Request(url, init))),
+    { wire, app },
+  )
 })

@@ -4,19 +4,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import {
-  configureNen,
-  createNen,
-  createNenRoute,
-  handleHandshake,
-  handleStatus,
-  nenResponse,
-  nenRoute,
-  withNen,
-  withNenStream,
-  RedisSessionStore,
-  NenError,
-} from '../dist/index.mjs'
+import { configureNen, createNen, createNenRoute, handleHandshake, handleStatus, nenResponse, nenRoute, withNen, withNenStream, RedisSessionStore, NenError } from '../dist/index.mjs'
 import { NenClient, createApp, fullRoundTrip, recordingFetch, rejectsWith, SECRET } from './support/app.mjs'
 
 const require = createRequire(import.meta.url)
@@ -168,7 +156,10 @@ test('engine failures: a configuration error answers ISO-9001 and is reported on
   }
   assert.deepEqual(seen, [['ISO-9001', 'engine', 'POST', '/api/nen/handshake']])
   await assert.rejects(bad.engine(), (e) => e instanceof NenError && e.code === 'ISO-9001')
-  assert.throws(() => RedisSessionStore({}), (e) => e instanceof NenError && e.code === 'ISO-9001')
+  assert.throws(
+    () => RedisSessionStore({}),
+    (e) => e instanceof NenError && e.code === 'ISO-9001',
+  )
   // Forcing the native engine works where it loads.
   const client = new NenClient(BASE, { fetch: inProcess(webRouter(createApp(), { nen: createNen({ engine: 'native' }) })) })
   assert.equal((await (await client.nenFetch('/api/echo', { method: 'POST', body: 1 })).json()).body, 1)
@@ -226,5 +217,8 @@ test('trailingSlash: the client calls the Nen routes as …/handshake/ and the r
   assert.equal((await client.status()).sid, client.sessionId)
   await client.rotate()
   await client.terminate()
-  assert.deepEqual(seen.filter((p) => p.startsWith('/api/nen/')), ['/api/nen/handshake/', '/api/nen/status/', '/api/nen/rotate/', '/api/nen/terminate/'])
+  assert.deepEqual(
+    seen.filter((p) => p.startsWith('/api/nen/')),
+    ['/api/nen/handshake/', '/api/nen/status/', '/api/nen/rotate/', '/api/nen/terminate/'],
+  )
 })

@@ -11,19 +11,11 @@ import { guarded, guardedStream, type SecureAIProvider } from './provider.js'
  * Sampling params (`temperature`, `top_p`, `top_k`) pass when sent; the API decides whether
  * the model takes them.
  */
-export const ANTHROPIC_ALLOWED_PARAMS: readonly string[] = Object.freeze([
-  'model',
-  'messages',
-  'max_tokens',
-  'system',
-  'stop_sequences',
-  'temperature',
-  'top_p',
-  'top_k',
-])
+export const ANTHROPIC_ALLOWED_PARAMS: readonly string[] = Object.freeze(['model', 'messages', 'max_tokens', 'system', 'stop_sequences', 'temperature', 'top_p', 'top_k'])
 
 /** The part of an `Anthropic` client this adapter uses. */
 export interface AnthropicMessagesClient {
+  // biome-ignore lint/suspicious/noExplicitAny: any SDK version's client fits; the adapter reads only what it checks
   messages: { create(body: any, options?: { signal?: AbortSignal }): Promise<any> }
 }
 
@@ -76,7 +68,12 @@ export function anthropicProvider(options: AnthropicProviderOptions = {}): Secur
     },
     async *stream(params, signal) {
       const c = await sdk()
-      yield* guardedStream('anthropic', signal, () => c.messages.create({ ...params, stream: true }, { signal }), (e) => (e as { type?: unknown } | null)?.type === 'message_stop')
+      yield* guardedStream(
+        'anthropic',
+        signal,
+        () => c.messages.create({ ...params, stream: true }, { signal }),
+        (e) => (e as { type?: unknown } | null)?.type === 'message_stop',
+      )
     },
   }
 }

@@ -4,7 +4,7 @@
 // The leg to the provider is ordinary HTTPS: the provider sees the prompt.
 
 import { NenError, nenResponse, withNen, withNenStream, type Nen, type NenRouteHandler } from '@withnen/server'
-import { UpstreamError, toUpstreamError, type SecureAIProvider } from './provider.js'
+import { type UpstreamError, toUpstreamError, type SecureAIProvider } from './provider.js'
 
 export { openAIProvider, OPENAI_ALLOWED_PARAMS } from './openai.js'
 export type { OpenAIProviderOptions, OpenAIChatClient } from './openai.js'

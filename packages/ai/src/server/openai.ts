@@ -39,6 +39,7 @@ function finishes(chunk: unknown): boolean {
 
 /** The part of an `OpenAI` client this adapter uses (an `OpenAI` or `AzureOpenAI` instance fits). */
 export interface OpenAIChatClient {
+  // biome-ignore lint/suspicious/noExplicitAny: any SDK version's client fits; the adapter reads only what it checks
   chat: { completions: { create(body: any, options?: { signal?: AbortSignal }): Promise<any> } }
 }
 

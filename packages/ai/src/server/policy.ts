@@ -31,12 +31,7 @@ export function asObject(value: unknown): Record<string, unknown> {
  * Applies `policy` to `params`: keeps the allowed names (own, enumerable; `stream` is never taken
  * from the browser), picks the model, caps the token params. Returns a new object.
  */
-export function applyPolicy(
-  params: unknown,
-  defaults: readonly string[],
-  tokenParams: readonly string[],
-  policy: ParamPolicy,
-): Record<string, unknown> {
+export function applyPolicy(params: unknown, defaults: readonly string[], tokenParams: readonly string[], policy: ParamPolicy): Record<string, unknown> {
   const source = asObject(params)
   const allowed = new Set([...defaults, ...(policy.allowParams ?? [])])
   allowed.delete('stream')

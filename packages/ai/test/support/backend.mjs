@@ -29,12 +29,14 @@ export async function startBackend(route) {
     let response
     try {
       response = await handler(request)
-    } catch (e) {
+    } catch (_e) {
       res.writeHead(500)
       return res.end()
     }
     const out = {}
-    response.headers.forEach((v, k) => (out[k] = v))
+    response.headers.forEach((v, k) => {
+      out[k] = v
+    })
     res.writeHead(response.status, out)
     if (!response.body) return res.end()
     const reader = response.body.getReader()

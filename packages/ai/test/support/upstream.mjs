@@ -42,7 +42,11 @@ const anthropicErrorBody = () => ({ type: 'error', error: { type: 'api_error', m
 
 // ---------------------------------------------------------------- OpenAI
 
-const openAIUsage = (body) => ({ prompt_tokens: JSON.stringify(body.messages ?? []).length, completion_tokens: REPLY_TOKENS.length, total_tokens: JSON.stringify(body.messages ?? []).length + REPLY_TOKENS.length })
+const openAIUsage = (body) => ({
+  prompt_tokens: JSON.stringify(body.messages ?? []).length,
+  completion_tokens: REPLY_TOKENS.length,
+  total_tokens: JSON.stringify(body.messages ?? []).length + REPLY_TOKENS.length,
+})
 
 function openAICompletion(body) {
   const tool = body.model === 'gpt-tool'
@@ -151,7 +155,10 @@ async function anthropicStream(req, res, body, log) {
     for (const part of ['{"ci', 'ty": "Os', 'lo"}']) event('content_block_delta', { index: 1, delta: { type: 'input_json_delta', partial_json: part } })
     event('content_block_stop', { index: 1 })
   }
-  event('message_delta', { delta: { stop_reason: body.model === 'claude-tool' ? 'tool_use' : 'end_turn', stop_sequence: null, stop_details: null, container: null }, usage: { ...anthropicUsage(body, REPLY_TOKENS.length), input_tokens: null } })
+  event('message_delta', {
+    delta: { stop_reason: body.model === 'claude-tool' ? 'tool_use' : 'end_turn', stop_sequence: null, stop_details: null, container: null },
+    usage: { ...anthropicUsage(body, REPLY_TOKENS.length), input_tokens: null },
+  })
   event('message_stop', {})
   res.end()
 }

@@ -128,46 +128,46 @@ export async function startServer(options = {}, files = {}) {
   })
 
   async function answer(req, res, url, opened) {
-      if (req.headers['x-test-error']) throw new nen.NenError(req.headers['x-test-error'])
-      if (url.pathname === '/api/throws') throw new Error('handler bug with secret detail')
-      if (url.pathname === '/api/swap') {
-        // Answers with the response sealed for the previous request.
-        const mine = server.seal(opened, '{"for":"this"}', 200)
-        const out = lastSealed ?? mine
-        lastSealed = mine
-        return send(res, 200, { 'content-type': 'application/json' }, out)
+    if (req.headers['x-test-error']) throw new nen.NenError(req.headers['x-test-error'])
+    if (url.pathname === '/api/throws') throw new Error('handler bug with secret detail')
+    if (url.pathname === '/api/swap') {
+      // Answers with the response sealed for the previous request.
+      const mine = server.seal(opened, '{"for":"this"}', 200)
+      const out = lastSealed ?? mine
+      lastSealed = mine
+      return send(res, 200, { 'content-type': 'application/json' }, out)
+    }
+    // Test-only headers (outside the signature): fix the handler's answer, for the
+    // reproducibility test that must match docs/vectors byte for byte.
+    const fixedReply = req.headers['x-test-reply']
+    const fixedTokens = req.headers['x-test-tokens']
+    if (url.pathname.startsWith('/api/stream') || fixedTokens) {
+      const stream = server.stream(opened, 32)
+      res.writeHead(200, stream.headers)
+      const tokens = fixedTokens ? JSON.parse(fixedTokens) : ['The ', 'quick ', 'brown ', 'fox']
+      for (const t of tokens) {
+        const frame = stream.chunk(t)
+        wire.push(frame)
+        res.write(frame)
+        await new Promise((r) => setTimeout(r, 2))
       }
-      // Test-only headers (outside the signature): fix the handler's answer, for the
-      // reproducibility test that must match docs/vectors byte for byte.
-      const fixedReply = req.headers['x-test-reply']
-      const fixedTokens = req.headers['x-test-tokens']
-      if (url.pathname.startsWith('/api/stream') || fixedTokens) {
-        const stream = server.stream(opened, 32)
-        res.writeHead(200, stream.headers)
-        const tokens = fixedTokens ? JSON.parse(fixedTokens) : ['The ', 'quick ', 'brown ', 'fox']
-        for (const t of tokens) {
-          const frame = stream.chunk(t)
-          wire.push(frame)
-          res.write(frame)
-          await new Promise((r) => setTimeout(r, 2))
-        }
-        if (url.pathname === '/api/stream/truncated') return res.destroy()
-        if (url.pathname === '/api/stream/cut') return res.end()
-        if (url.pathname === '/api/stream/tampered') {
-          const frame = stream.finish().replace(/data: (.)/, (_, c) => `data: ${c === 'A' ? 'B' : 'A'}`)
-          wire.push(frame)
-          return res.end(frame)
-        }
-        const end = url.pathname === '/api/stream/fail' ? stream.fail('ISO-8001') : stream.finish()
-        wire.push(end)
-        return res.end(end)
+      if (url.pathname === '/api/stream/truncated') return res.destroy()
+      if (url.pathname === '/api/stream/cut') return res.end()
+      if (url.pathname === '/api/stream/tampered') {
+        const frame = stream.finish().replace(/data: (.)/, (_, c) => `data: ${c === 'A' ? 'B' : 'A'}`)
+        wire.push(frame)
+        return res.end(frame)
       }
-      const [status, value] = fixedReply ? [Number(req.headers['x-test-status'] ?? 200), JSON.parse(fixedReply)] : await app(opened, url, req)
-      if (opened.method === 'HEAD') {
-        res.writeHead(status, { 'x-nen-response': server.sealHead(opened, status) })
-        return res.end()
-      }
-      send(res, status, { 'content-type': 'application/json' }, server.seal(opened, JSON.stringify(value), status))
+      const end = url.pathname === '/api/stream/fail' ? stream.fail('ISO-8001') : stream.finish()
+      wire.push(end)
+      return res.end(end)
+    }
+    const [status, value] = fixedReply ? [Number(req.headers['x-test-status'] ?? 200), JSON.parse(fixedReply)] : await app(opened, url, req)
+    if (opened.method === 'HEAD') {
+      res.writeHead(status, { 'x-nen-response': server.sealHead(opened, status) })
+      return res.end()
+    }
+    send(res, status, { 'content-type': 'application/json' }, server.seal(opened, JSON.stringify(value), status))
   }
   await new Promise((r) => httpServer.listen(0, '127.0.0.1', r))
   const { port } = httpServer.address()

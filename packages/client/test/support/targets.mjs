@@ -72,13 +72,25 @@ export const HONEST_TARGETS = [
     name: 'empty values',
     path: '/api/echo?a=&b',
     wire: '/api/echo?a=&b',
-    saw: { query: '?a=&b', params: [['a', ''], ['b', '']] },
+    saw: {
+      query: '?a=&b',
+      params: [
+        ['a', ''],
+        ['b', ''],
+      ],
+    },
   },
   {
     name: 'repeated and unordered keys, kept in order',
     path: '/api/echo?b=2&a=1&b=1',
     wire: '/api/echo?b=2&a=1&b=1',
-    saw: { params: [['b', '2'], ['a', '1'], ['b', '1']] },
+    saw: {
+      params: [
+        ['b', '2'],
+        ['a', '1'],
+        ['b', '1'],
+      ],
+    },
   },
   {
     name: 'an empty query (the serialisation drops the ?)',

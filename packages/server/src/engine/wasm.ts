@@ -74,7 +74,6 @@ function jsonReply(status: number, body: string): NenReply {
   return { status, headers: { 'content-type': 'application/json', 'cache-control': 'no-store' }, body }
 }
 
-
 /** The request as the core reads it: only the `x-nen-*` headers, from a plain object or a `Headers`. */
 function coreRequest(req: EngineRequest) {
   const h = req.headers as unknown as Record<string, unknown> & { get?: unknown }
@@ -131,7 +130,21 @@ function setup(options: EngineOptions): Setup {
       throw new NenError('ISO-9001', { message: `unknown store kind ${String((s as { kind?: unknown }).kind)}` })
   }
   const config = { wrappingKey, ...(wrappingKeys ? { wrappingKeys } : {}) } as ServerEngineConfig
-  const passed = ['modes', 'sessionTtlMs', 'windowMs', 'rotationGraceMs', 'maxBodyBytes', 'maxHandshakeBytes', 'maxClockSkewMs', 'maxSessions', 'handshakeBudget', 'streamPadding', 'identitySecretKey', 'testRngSeed', 'testNowMs'] as const
+  const passed = [
+    'modes',
+    'sessionTtlMs',
+    'windowMs',
+    'rotationGraceMs',
+    'maxBodyBytes',
+    'maxHandshakeBytes',
+    'maxClockSkewMs',
+    'maxSessions',
+    'handshakeBudget',
+    'streamPadding',
+    'identitySecretKey',
+    'testRngSeed',
+    'testNowMs',
+  ] as const
   for (const k of passed) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
   return { store: new WasmSessionStore(adapter, prefix, timeoutMs), config }
 }
@@ -298,10 +311,16 @@ class WasmEngineImpl implements WasmEngine {
       }
       case 'terminate':
         await this.store.delete(opened.sid)
-        return jsonReply(200, call(() => core.terminateBody(opened)))
+        return jsonReply(
+          200,
+          call(() => core.terminateBody(opened)),
+        )
       case 'status': {
         const retiredAt = await this.store.retiredAt(opened.sid)
-        return jsonReply(200, call(() => core.statusBody(opened, retiredAt ?? undefined)))
+        return jsonReply(
+          200,
+          call(() => core.statusBody(opened, retiredAt ?? undefined)),
+        )
       }
     }
   }

@@ -137,7 +137,10 @@ export function recordingFetch(wire, send = (url, init) => fetch(url, init)) {
       res
         .clone()
         .text()
-        .then((t) => wire.push(t), () => {}),
+        .then(
+          (t) => wire.push(t),
+          () => {},
+        ),
     )
     return res
   }

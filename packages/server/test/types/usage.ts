@@ -1,7 +1,20 @@
 // Compiled (never run) by types.test.mjs against dist/*.d.ts: the public API as applications
 // type it, including what Next.js demands of a route file's exports.
 
-import { NenError, configureNen, createNen, nenResponse, nenRoute, setSessionStore, withNen, withNenStream, InMemorySessionStore, RedisSessionStore, UpstashSessionStore, type NenStoreAdapter } from '../../dist/index.js'
+import {
+  NenError,
+  configureNen,
+  createNen,
+  nenResponse,
+  nenRoute,
+  setSessionStore,
+  withNen,
+  withNenStream,
+  InMemorySessionStore,
+  RedisSessionStore,
+  UpstashSessionStore,
+  type NenStoreAdapter,
+} from '../../dist/index.js'
 import { nenNodeHandler, nenNodeRoutes, withNenStreamNode } from '../../dist/node.js'
 import { nenExpress, withNenExpress, withNenStreamExpress } from '../../dist/express.js'
 
@@ -52,8 +65,25 @@ configureNen({ modes: ['mlkem768'], streamPadding: 32, onError: (e, { phase }) =
 const other = createNen({ maxBodyBytes: 4096, maxHandshakeBytes: 8192, maxClockSkewMs: 2000 })
 
 // node:http and Express requests and responses fit structurally (no @types/node needed).
-declare const req: { method?: string; url?: string; originalUrl: string; path: string; query: Record<string, string>; headers: Record<string, string | string[] | undefined>; on(e: string, l: (...a: any[]) => void): unknown; removeListener(e: string, l: (...a: any[]) => void): unknown; params: { id: string } }
-declare const res: { headersSent: boolean; writeHead(s: number, h?: Record<string, string | string[]>): unknown; write(c: string): boolean; end(c?: string): unknown; on(e: string, l: (...a: any[]) => void): unknown; removeListener(e: string, l: (...a: any[]) => void): unknown }
+declare const req: {
+  method?: string
+  url?: string
+  originalUrl: string
+  path: string
+  query: Record<string, string>
+  headers: Record<string, string | string[] | undefined>
+  on(e: string, l: (...a: any[]) => void): unknown
+  removeListener(e: string, l: (...a: any[]) => void): unknown
+  params: { id: string }
+}
+declare const res: {
+  headersSent: boolean
+  writeHead(s: number, h?: Record<string, string | string[]>): unknown
+  write(c: string): boolean
+  end(c?: string): unknown
+  on(e: string, l: (...a: any[]) => void): unknown
+  removeListener(e: string, l: (...a: any[]) => void): unknown
+}
 const routes = nenNodeRoutes({ nen: other })
 const taken: boolean = routes(req, res)
 void taken

@@ -1,0 +1,198 @@
+// One conformance suite for servers: the same scenarios, with the same expected codes, for every
+// engine and store a deployment can pick. Two instances behind a round-robin balancer share each
+// store (the memory store is one instance), over real HTTP with the real client. A new engine or
+// store (an edge runtime, say) joins by adding a row to CONFIGS.
+
+import test, { after, before, describe } from 'node:test'
+import assert from 'node:assert/strict'
+import { randomBytes } from 'node:crypto'
+import { createRequire } from 'node:module'
+import { createNen, RedisSessionStore, UpstashSessionStore } from '../dist/index.mjs'
+import { NenClient, createApp, fullRoundTrip, nodeServer, recordingFetch, rejectsWith } from './support/app.mjs'
+import { startRedis, startUpstash } from './support/upstash.mjs'
+import initClientCore, * as clientCore from '../../client/wasm/nen_wasm.js'
+import { wasmBase64 } from '../../client/wasm/nen_wasm_bytes.js'
+
+await initClientCore({ module_or_path: Buffer.from(wasmBase64, 'base64') })
+
+const require = createRequire(import.meta.url)
+const redisSupport = require('../../../__test__/support/redis.js')
+
+const TOKEN = `conformance-${randomBytes(8).toString('hex')}`
+const wrappingKey = randomBytes(32).toString('base64')
+const CLUSTER = [16711, 16712, 16713]
+let redis
+let upstash
+let clusterNodes
+
+before(async () => {
+  redis = await startRedis()
+  upstash = await startUpstash(redis.port, TOKEN)
+  clusterNodes = redisSupport.startCluster(CLUSTER)
+})
+
+after(async () => {
+  await upstash?.close()
+  redis?.stop()
+  for (const p of CLUSTER) redisSupport.stop(p)
+})
+
+/** A record store in this process, on the one-record layout (a JavaScript adapter). */
+function recordAdapter() {
+  const data = new Map()
+  const live = (k) => {
+    const r = data.get(k)
+    if (r && r.until <= Date.now()) data.delete(k)
+    return data.get(k)
+  }
+  return {
+    async load(k) {
+      const r = live(k)
+      return r ? { entry: r.entry, retiredAt: r.retiredAt } : null
+    },
+    async put(k, entry, ttl) {
+      data.set(k, { entry, retiredAt: null, nonces: new Map(), until: Date.now() + ttl })
+    },
+    async delete(k) {
+      data.delete(k)
+    },
+    async retire(k, at, ttl) {
+      const r = live(k)
+      if (!r) return 'gone'
+      if (r.retiredAt !== null) return 'rotated'
+      r.retiredAt = at
+      r.until = Math.min(r.until, Date.now() + ttl)
+      return 'ok'
+    },
+    async recordNonce(k, n, now, until) {
+      const r = live(k)
+      if (!r) return 'gone'
+      if ((r.nonces.get(n) ?? 0) > now) return 'replay'
+      r.nonces.set(n, until)
+      return 'ok'
+    },
+  }
+}
+
+/** [name, engine, store factory (one per instance, sharing one backend), instances]. */
+const CONFIGS = [
+  ['native, memory store', 'native', () => () => ({ kind: 'memory' }), 1],
+  ['native, Redis', 'native', () => () => RedisSessionStore({ url: redis.url, wrappingKey, keyPrefix: 'cf1:' }), 2],
+  ['native, Redis Cluster', 'native', () => () => RedisSessionStore({ nodes: clusterNodes, wrappingKey, keyPrefix: 'cf2:' }), 2],
+  [
+    'native, JavaScript adapter',
+    'native',
+    () => {
+      const adapter = recordAdapter()
+      return () => ({ kind: 'js', adapter, wrappingKey })
+    },
+    2,
+  ],
+  ['WASM, memory store', 'wasm', () => () => ({ kind: 'memory' }), 1],
+  [
+    'WASM, JavaScript adapter',
+    'wasm',
+    () => {
+      const adapter = recordAdapter()
+      return () => ({ kind: 'js', adapter, wrappingKey })
+    },
+    2,
+  ],
+  ['WASM, Upstash REST', 'wasm', () => () => UpstashSessionStore({ url: upstash.url, token: TOKEN, wrappingKey, keyPrefix: 'cf3:' }), 2],
+]
+
+/** A session of the client core, driven by hand (to sign what NenClient would not send twice). */
+async function rawSession(balance) {
+  const hs = clientCore.ClientHandshake.start('hybrid')
+  const res = await balance('http://lb/api/nen/handshake', { method: 'POST', body: hs.body })
+  return hs.finish(await res.text())
+}
+
+async function send(balance, session, method, path, json) {
+  const signed = session.sign(method, path, json)
+  const r = await balance(`http://lb${path}`, { method, headers: signed.headers, body: signed.body })
+  return { signed, status: r.status, text: await r.text() }
+}
+
+for (const [name, engine, makeStore, instances] of CONFIGS) {
+  describe(`conformance: ${name}`, () => {
+    let servers
+    let balance
+    before(async () => {
+      const store = makeStore()
+      const app = createApp()
+      servers = []
+      for (let i = 0; i < instances; i++) servers.push(await nodeServer(app, { nen: createNen({ engine, store: store(), rotationGraceMs: 20_000, onError: () => {} }) }))
+      let n = 0
+      balance = (url, init) => fetch(String(url).replace('http://lb', servers[n++ % servers.length].url), init)
+      servers.app = app
+    })
+    after(() => Promise.all(servers.map((s) => s.close())))
+
+    test('the full client scenario: every method, streams, lifecycle, nothing readable on the wire', { timeout: 30000 }, async () => {
+      const wire = []
+      await fullRoundTrip('http://lb', recordingFetch(wire, balance), { wire, app: servers.app })
+    })
+
+    test('a captured request replayed to any instance: ISO-5001; re-sent elsewhere: ISO-3002', async () => {
+      const sent = []
+      const client = new NenClient('http://lb', { fetch: (u, i) => (sent.push({ u: String(u), i }), balance(u, i)) })
+      await client.nenFetch('/api/echo', { method: 'POST', body: { pay: 1 } })
+      const { u, i } = sent.at(-1)
+      for (const s of servers) {
+        const r = await fetch(u.replace('http://lb', s.url), i)
+        assert.equal(r.status, 401)
+        assert.equal((await r.json()).error.code, 'ISO-5001')
+      }
+      const other = await fetch(u.replace('http://lb', servers[0].url).replace('/api/echo', '/api/items'), i)
+      assert.equal((await other.json()).error.code, 'ISO-3002')
+    })
+
+    test('one successor per session; status reports the end of the grace; terminate ends it everywhere', async () => {
+      const session = await rawSession(balance)
+      const rot = session.beginRotation('hybrid')
+      const before = Date.now()
+      const r1 = await send(balance, session, 'POST', '/api/nen/rotate', rot.body)
+      assert.equal(r1.status, 200)
+      const next = rot.finish(session.open(r1.signed, 200, r1.text))
+      const st = await send(balance, session, 'GET', '/api/nen/status')
+      const exp = JSON.parse(session.open(st.signed, 200, st.text)).exp
+      assert.ok(exp >= before + 20_000 && exp <= Date.now() + 20_000, `the old session ends with its grace (${exp})`)
+      for (let i = 0; i < servers.length; i++) {
+        const again = await send(balance, session, 'POST', '/api/nen/rotate', session.beginRotation('hybrid').body)
+        assert.equal(again.status, 409)
+        assert.throws(
+          () => session.open(again.signed, 409, again.text),
+          (e) => e.code === 'ISO-2004' && e.authenticated === true,
+        )
+      }
+      const t = await send(balance, next, 'POST', '/api/nen/terminate')
+      assert.equal(JSON.parse(next.open(t.signed, 200, t.text)).terminated, true)
+      for (let i = 0; i < servers.length; i++) {
+        const gone = await send(balance, next, 'GET', '/api/echo')
+        assert.equal(gone.status, 401)
+        assert.equal(JSON.parse(gone.text).error.code, 'ISO-2002')
+      }
+    })
+
+    test('tampering: a flipped ciphertext is ISO-4001, a forged plain error never passes for a result', async () => {
+      const flipping = new NenClient('http://lb', {
+        fetch: (url, init) => {
+          if (String(url).endsWith('/handshake')) return balance(url, init)
+          const env = JSON.parse(init.body)
+          env.ct = (env.ct[0] === 'A' ? 'B' : 'A') + env.ct.slice(1)
+          return balance(url, { ...init, body: JSON.stringify(env) })
+        },
+      })
+      await rejectsWith(flipping.nenFetch('/api/echo', { method: 'PUT', body: { x: 1 } }), 'ISO-4001', 400)
+      const forging = new NenClient('http://lb', {
+        fetch: async (url, init) => {
+          const res = await balance(url, init)
+          if (String(url).endsWith('/handshake')) return res
+          return new Response('{"ok":true}', { status: 200, headers: { 'content-type': 'application/json' } })
+        },
+      })
+      assert.equal((await rejectsWith(forging.nenFetch('/api/echo'), 'ISO-4004')).authenticated, false)
+    })
+  })
+}

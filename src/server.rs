@@ -15,8 +15,7 @@ use crate::store::{Dispatch, JsBackend, MemoryStore, RedisBackend, RemoteStore, 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use nen_core::crypto::AeadKey;
-use nen_core::handshake::server_handshake;
-use nen_core::request::{parse_request, ParsedRequest, RequestParts, ResponseBinding};
+use nen_core::request::{parse_request, ParsedRequest, RequestParts};
 use nen_core::response::HEADER_RESPONSE;
 use nen_core::rng::ChaChaRng;
 use nen_core::server::{
@@ -27,7 +26,7 @@ use nen_core::session::WrappingKeys;
 use nen_core::stream::{StreamSealer, HEADER_STREAM_NONCE};
 use nen_core::target::target_of_url;
 use nen_core::wire::{b64, unb64_array};
-use nen_core::{Error as NenErr, Method, ServerSession};
+use nen_core::{Error as NenErr, ServerSession};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::sync::Mutex;
@@ -108,23 +107,12 @@ pub struct NenRequest {
 #[napi]
 pub struct OpenedRequest {
     session: Arc<ServerSession>,
-    binding: ResponseBinding,
-    method: Method,
-    timestamp: u64,
-    body: Option<Vec<u8>>,
-    idempotency_key: Option<String>,
+    req: nen_core::request::OpenedRequest,
 }
 
 impl OpenedRequest {
-    fn new(session: Arc<ServerSession>, opened: nen_core::request::OpenedRequest) -> Self {
-        Self {
-            session,
-            binding: opened.binding,
-            method: opened.method,
-            timestamp: opened.timestamp,
-            body: opened.body,
-            idempotency_key: opened.idempotency_key,
-        }
+    fn new(session: Arc<ServerSession>, req: nen_core::request::OpenedRequest) -> Self {
+        Self { session, req }
     }
 }
 
@@ -133,28 +121,29 @@ impl OpenedRequest {
     /// Session id (32 hex digits).
     #[napi(getter)]
     pub fn sid(&self) -> String {
-        self.binding.sid().to_hex()
+        self.req.binding.sid().to_hex()
     }
     /// Upper-case HTTP method.
     #[napi(getter)]
     pub fn method(&self) -> &'static str {
-        self.method.as_str()
+        self.req.method.as_str()
     }
     /// Request timestamp, Unix ms.
     #[napi(getter)]
     pub fn timestamp(&self) -> f64 {
-        self.timestamp as f64
+        self.req.timestamp as f64
     }
     /// The verified `X-Nen-Idempotency-Key`, or `null`. Deduplicate on this one only: a plain
     /// `Idempotency-Key` header is outside the signature and any hop may have set it.
     #[napi(getter)]
     pub fn idempotency_key(&self) -> Option<String> {
-        self.idempotency_key.clone()
+        self.req.idempotency_key.clone()
     }
     /// The decrypted body as JSON text, or `null` when the request had none.
     #[napi(getter)]
     pub fn body(&self) -> Option<String> {
-        self.body
+        self.req
+            .body
             .as_ref()
             .map(|b| String::from_utf8_lossy(b).into_owned())
     }
@@ -411,7 +400,7 @@ impl Inner {
         if let Some(b) = &self.budget {
             b.lock().unwrap_or_else(|p| p.into_inner()).take(now)?;
         }
-        self.rng(|rng| server_handshake(body, &self.config.handshake_config(), None, now, rng))
+        self.rng(|rng| self.config.handshake(body, now, rng))
     }
 
     /// Verify, decrypt and record the nonce: the whole of `open`, for any store.
@@ -451,7 +440,7 @@ impl Inner {
         self.rng(|rng| {
             opened
                 .session
-                .seal_response(&opened.binding, status, json, rng)
+                .seal_response(&opened.req.binding, status, json, rng)
         })
     }
 
@@ -462,24 +451,17 @@ impl Inner {
         opened: &OpenedRequest,
         outcome: std::result::Result<(u16, String), NenErr>,
     ) -> std::result::Result<NenReply, NenErr> {
-        let (s, b) = (&opened.session, &opened.binding);
-        let head = opened.method == Method::Head;
-        let (status, body, head_value) = self.rng(|rng| match (&outcome, head) {
-            (Ok((status, json)), false) => Ok((
-                *status,
-                s.seal_response(b, *status, json.as_bytes(), rng)?,
-                None,
-            )),
-            (Ok((status, _)), true) => {
-                Ok((*status, String::new(), Some(s.seal_head(b, *status, rng)?)))
-            }
-            (Err(e), false) => s.seal_error(b, *e, rng).map(|(st, body)| (st, body, None)),
-            (Err(e), true) => s
-                .seal_head_error(b, *e, rng)
-                .map(|(st, h)| (st, String::new(), Some(h))),
+        let outcome = outcome
+            .as_ref()
+            .map(|(st, json)| (*st, json.as_bytes()))
+            .map_err(|e| *e);
+        let a = self.rng(|rng| {
+            opened
+                .session
+                .seal_answer(&opened.req.binding, opened.req.method, outcome, rng)
         })?;
-        let mut r = json_reply(u32::from(status), body);
-        if let Some(h) = head_value {
+        let mut r = json_reply(u32::from(a.status), a.body);
+        if let Some(h) = a.head {
             r.headers.remove("content-type");
             r.headers.insert(HEADER_RESPONSE.into(), h);
         }
@@ -516,20 +498,8 @@ impl Inner {
         let old = &opened.session;
         match action {
             Lifecycle::Rotate => {
-                let inner = opened
-                    .body
-                    .as_deref()
-                    .ok_or(NenErr::HandshakeMissingPublicKey)?;
-                self.config.check_handshake_size(inner.len())?;
-                let (session, response) = self.rng(|rng| {
-                    server_handshake(
-                        inner,
-                        &self.config.handshake_config(),
-                        Some(old.sid()),
-                        now,
-                        rng,
-                    )
-                })?;
+                let (session, response) =
+                    self.rng(|rng| self.config.rotation(old, &opened.req, now, rng))?;
                 // Claim the rotation first: a session has at most one successor.
                 self.store
                     .retire(old.sid(), now.saturating_add(self.config.grace_ms), now)
@@ -687,7 +657,7 @@ impl NenServer {
     pub fn seal_head(&self, opened: &OpenedRequest, status: Option<u32>) -> Result<String> {
         let status = status_of(status)?;
         self.inner
-            .rng(|rng| opened.session.seal_head(&opened.binding, status, rng))
+            .rng(|rng| opened.session.seal_head(&opened.req.binding, status, rng))
             .or_js()
     }
 
@@ -702,7 +672,7 @@ impl NenServer {
             .or_js()?;
         let (sealer, nonce) = self
             .inner
-            .rng(|rng| opened.session.stream_sealer(&opened.binding, pad, rng))
+            .rng(|rng| opened.session.stream_sealer(&opened.req.binding, pad, rng))
             .or_js()?;
         Ok(NenStream { sealer, nonce })
     }

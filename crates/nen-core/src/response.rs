@@ -161,6 +161,61 @@ impl ServerSession {
     }
 }
 
+/// A sealed answer ready to send: the status, the `{"ct","n"}` body (empty answering HEAD) and,
+/// answering HEAD, the `X-Nen-Response` value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedAnswer {
+    /// HTTP status.
+    pub status: u16,
+    /// The body; empty answering HEAD.
+    pub body: String,
+    /// `X-Nen-Response`, answering HEAD only.
+    pub head: Option<String>,
+}
+
+impl ServerSession {
+    /// Seals the outcome of an authenticated request, the one way every binding answers one: a
+    /// result is `(status, JSON)`, a failure its code (kind `error`, under the code's status);
+    /// answering HEAD, either goes in `X-Nen-Response` and the body is empty.
+    pub fn seal_answer(
+        &self,
+        binding: &ResponseBinding,
+        method: Method,
+        outcome: Result<(u16, &[u8]), Error>,
+        rng: &mut impl Rng,
+    ) -> Result<SealedAnswer, Error> {
+        let head = method == Method::Head;
+        Ok(match (outcome, head) {
+            (Ok((status, json)), false) => SealedAnswer {
+                status,
+                body: self.seal_response(binding, status, json, rng)?,
+                head: None,
+            },
+            (Ok((status, _)), true) => SealedAnswer {
+                status,
+                body: String::new(),
+                head: Some(self.seal_head(binding, status, rng)?),
+            },
+            (Err(e), false) => {
+                let (status, body) = self.seal_error(binding, e, rng)?;
+                SealedAnswer {
+                    status,
+                    body,
+                    head: None,
+                }
+            }
+            (Err(e), true) => {
+                let (status, h) = self.seal_head_error(binding, e, rng)?;
+                SealedAnswer {
+                    status,
+                    body: String::new(),
+                    head: Some(h),
+                }
+            }
+        })
+    }
+}
+
 /// The code inside a sealed error plaintext; one the client does not know is ISO-9000.
 fn failed(plain: &[u8]) -> Result<Answer, Error> {
     #[derive(serde::Deserialize)]

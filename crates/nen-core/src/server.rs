@@ -318,6 +318,42 @@ impl ServerPolicy {
         }
     }
 
+    /// Answers a handshake request (after the caller's budget check): size first (ISO-1008),
+    /// then PROTOCOL.md §4.2. Returns the new session and the response body.
+    pub fn handshake(
+        &self,
+        body: &[u8],
+        now_ms: u64,
+        rng: &mut impl crate::rng::Rng,
+    ) -> Result<(crate::ServerSession, String), Error> {
+        self.check_handshake_size(body.len())?;
+        crate::handshake::server_handshake(body, &self.handshake_config(), None, now_ms, rng)
+    }
+
+    /// The inner handshake of an authenticated rotate request of `old` (§8): its body is
+    /// required (ISO-1001) and bounded like a handshake (ISO-1008); the new transcript binds the
+    /// old session id. Returns the new session and the inner response to seal.
+    pub fn rotation(
+        &self,
+        old: &crate::ServerSession,
+        request: &crate::request::OpenedRequest,
+        now_ms: u64,
+        rng: &mut impl crate::rng::Rng,
+    ) -> Result<(crate::ServerSession, String), Error> {
+        let inner = request
+            .body
+            .as_deref()
+            .ok_or(Error::HandshakeMissingPublicKey)?;
+        self.check_handshake_size(inner.len())?;
+        crate::handshake::server_handshake(
+            inner,
+            &self.handshake_config(),
+            Some(old.sid()),
+            now_ms,
+            rng,
+        )
+    }
+
     /// The stream padding block to use: the request's override or the default.
     pub fn pad_block(&self, requested: Option<u64>) -> Result<usize, Error> {
         match requested {

@@ -24,12 +24,11 @@ use crate::error::JsResult;
 use crate::rng::{monotonic_now_ms, with_rng};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use nen_core::crypto::AeadKey;
-use nen_core::handshake::server_handshake;
 use nen_core::request::{
-    parse_request, ParsedRequest, RequestParts, ResponseBinding, HEADER_IDEMPOTENCY_KEY,
-    HEADER_NONCE, HEADER_SESSION, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_VERSION,
+    parse_request, ParsedRequest, RequestParts, HEADER_IDEMPOTENCY_KEY, HEADER_NONCE,
+    HEADER_SESSION, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_VERSION,
 };
-use nen_core::response::HEADER_RESPONSE;
+use nen_core::response::{SealedAnswer, HEADER_RESPONSE};
 use nen_core::rng::ChaChaRng;
 use nen_core::server::{
     status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, TERMINATED_BODY,
@@ -215,11 +214,7 @@ pub struct Parsed {
 #[derive(Debug)]
 pub struct Opened {
     session: ServerSession,
-    binding: ResponseBinding,
-    method: Method,
-    timestamp: u64,
-    body: Option<Vec<u8>>,
-    idempotency_key: Option<String>,
+    req: nen_core::request::OpenedRequest,
     opened_at: u64,
     remember_until: u64,
     retired_at: Option<u64>,
@@ -441,8 +436,7 @@ impl ServerEngine {
         if let Some(b) = &self.budget {
             b.try_borrow_mut().map_err(|_| Error::Internal)?.take(now)?;
         }
-        let (session, response) = self
-            .rng(|rng| server_handshake(body, &self.policy.handshake_config(), None, now, rng))?;
+        let (session, response) = self.rng(|rng| self.policy.handshake(body, now, rng))?;
         self.established(&session, response, now)
     }
 
@@ -497,11 +491,7 @@ impl ServerEngine {
         let remember_until = self.policy.remember_until(opened.timestamp);
         Ok(Opened {
             session,
-            binding: opened.binding,
-            method: opened.method,
-            timestamp: opened.timestamp,
-            body: opened.body,
-            idempotency_key: opened.idempotency_key,
+            req: opened,
             opened_at: now,
             remember_until,
             retired_at,
@@ -513,13 +503,13 @@ impl ServerEngine {
         self.rng(|rng| {
             opened
                 .session
-                .seal_response(&opened.binding, status, json, rng)
+                .seal_response(&opened.req.binding, status, json, rng)
         })
     }
 
     /// `sealHead` with a checked status.
     pub fn seal_head_status(&self, opened: &Opened, status: u16) -> Result<String, Error> {
-        self.rng(|rng| opened.session.seal_head(&opened.binding, status, rng))
+        self.rng(|rng| opened.session.seal_head(&opened.req.binding, status, rng))
     }
 
     /// `stream` with a resolved padding block.
@@ -527,22 +517,15 @@ impl ServerEngine {
         let (sealer, nonce) = self.rng(|rng| {
             opened
                 .session
-                .stream_sealer(&opened.binding, pad_block, rng)
+                .stream_sealer(&opened.req.binding, pad_block, rng)
         })?;
         Ok(ServerStream { sealer, nonce })
     }
 
     /// `rotate` at a given time: the inner handshake (ISO-1008 past `maxHandshakeBytes`).
     pub fn rotate_at(&self, opened: &Opened, now: u64) -> Result<Rotation, Error> {
-        let inner = opened
-            .body
-            .as_deref()
-            .ok_or(Error::HandshakeMissingPublicKey)?;
-        self.policy.check_handshake_size(inner.len())?;
-        let old = opened.session.sid();
-        let (session, response) = self.rng(|rng| {
-            server_handshake(inner, &self.policy.handshake_config(), Some(old), now, rng)
-        })?;
+        let (session, response) =
+            self.rng(|rng| self.policy.rotation(&opened.session, &opened.req, now, rng))?;
         let new = self.established(&session, response, now)?;
         let response = self.seal_bytes(opened, new.response.as_bytes(), 200)?;
         Ok(Rotation {
@@ -552,20 +535,13 @@ impl ServerEngine {
         })
     }
 
-    /// The sealed answer failing `opened` with `error`: `(status, headers, body)`.
-    pub fn seal_error_reply(
-        &self,
-        opened: &Opened,
-        error: Error,
-    ) -> Result<(u16, Option<String>, String), Error> {
-        let (s, b) = (&opened.session, &opened.binding);
-        if opened.method == Method::Head {
-            let (status, h) = self.rng(|rng| s.seal_head_error(b, error, rng))?;
-            Ok((status, Some(h), String::new()))
-        } else {
-            let (status, body) = self.rng(|rng| s.seal_error(b, error, rng))?;
-            Ok((status, None, body))
-        }
+    /// The sealed answer failing `opened` with `error`.
+    pub fn seal_error_reply(&self, opened: &Opened, error: Error) -> Result<SealedAnswer, Error> {
+        self.rng(|rng| {
+            opened
+                .session
+                .seal_answer(&opened.req.binding, opened.req.method, Err(error), rng)
+        })
     }
 
     /// The sealed `{"sid","mode","exp","v":1}` answering `GET /api/nen/status`, with the
@@ -759,16 +735,16 @@ impl ServerEngine {
     #[wasm_bindgen(js_name = sealError, unchecked_return_type = "ServerEngineReply")]
     pub fn seal_error(&self, opened: &Opened, code: &str) -> JsResult<Object> {
         let e = Error::from_code(code).unwrap_or(Error::Internal);
-        let (status, head, body) = self.seal_error_reply(opened, e)?;
+        let a = self.seal_error_reply(opened, e)?;
         let headers = object(&[("cache-control", "no-store".into())]);
-        let _ = match head {
+        let _ = match a.head {
             Some(h) => Reflect::set(&headers, &HEADER_RESPONSE.into(), &h.into()),
             None => Reflect::set(&headers, &"content-type".into(), &"application/json".into()),
         };
         Ok(object(&[
-            ("status", f64::from(status).into()),
+            ("status", f64::from(a.status).into()),
             ("headers", headers.into()),
-            ("body", body.into()),
+            ("body", a.body.into()),
         ]))
     }
 
@@ -910,7 +886,8 @@ impl Parsed {
 impl Opened {
     /// The decrypted body as text (checked JSON, hence UTF-8).
     pub fn body_text(&self) -> Option<String> {
-        self.body
+        self.req
+            .body
             .as_ref()
             .map(|b| String::from_utf8_lossy(b).into_owned())
     }
@@ -921,19 +898,19 @@ impl Opened {
     /// Session id (32 hex digits).
     #[wasm_bindgen(getter)]
     pub fn sid(&self) -> String {
-        self.binding.sid().to_hex()
+        self.req.binding.sid().to_hex()
     }
 
     /// Upper-case HTTP method.
     #[wasm_bindgen(getter)]
     pub fn method(&self) -> String {
-        self.method.as_str().into()
+        self.req.method.as_str().into()
     }
 
     /// Request timestamp, Unix ms.
     #[wasm_bindgen(getter)]
     pub fn timestamp(&self) -> f64 {
-        self.timestamp as f64
+        self.req.timestamp as f64
     }
 
     /// The decrypted body as JSON text, or `null` when the request had none.
@@ -946,13 +923,13 @@ impl Opened {
     /// The request nonce, 24 lowercase hex digits.
     #[wasm_bindgen(getter = nonceHex)]
     pub fn nonce_hex(&self) -> String {
-        hex(self.binding.nonce().as_bytes())
+        hex(self.req.binding.nonce().as_bytes())
     }
 
     /// The nonce's field in the session's store record (`n:<hex>`, `nen_core::store`).
     #[wasm_bindgen(getter = nonceField)]
     pub fn nonce_field(&self) -> String {
-        nonce_field(self.binding.nonce())
+        nonce_field(self.req.binding.nonce())
     }
 
     /// The engine's clock when the request was opened, Unix ms: the `now` of `recordNonce`.
@@ -976,7 +953,8 @@ impl Opened {
     /// The verified `x-nen-idempotency-key`, or `null`. Deduplicate on this one only.
     #[wasm_bindgen(getter = idempotencyKey, unchecked_return_type = "string | null")]
     pub fn idempotency_key(&self) -> JsValue {
-        self.idempotency_key
+        self.req
+            .idempotency_key
             .as_deref()
             .map_or(JsValue::NULL, JsValue::from_str)
     }

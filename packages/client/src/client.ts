@@ -14,7 +14,10 @@ export interface NenClientOptions {
    * each handshake transcript with its ML-DSA-65 key, checked against `serverIdentityKey`.
    */
   identityMode?: 'tls' | 'pqc'
-  /** The server's ML-DSA-65 public key (base64), required with `identityMode: 'pqc'`. */
+  /**
+   * The server's ML-DSA-65 public key (base64), required with `identityMode: 'pqc'`, which it
+   * implies when `identityMode` is not given (with `identityMode: 'tls'` it is ISO-9001).
+   */
   serverIdentityKey?: string
   /** `'hybrid'` (X25519 + ML-KEM-768, default) or `'mlkem768'` (ML-KEM-768 only). */
   keyExchange?: 'hybrid' | 'mlkem768'
@@ -84,7 +87,12 @@ export class NenClient {
 
   constructor(baseUrl: string, options: NenClientOptions = {}) {
     this.baseUrl = baseUrl
-    this.opts = { identityMode: 'tls', keyExchange: 'hybrid', basePath: '/api/nen', ...options }
+    // A pinned key implies 'pqc': a key given and silently not checked would be worse than none.
+    const identityMode = options.identityMode ?? (options.serverIdentityKey ? 'pqc' : 'tls')
+    this.opts = { keyExchange: 'hybrid', basePath: '/api/nen', ...options, identityMode }
+    if (identityMode === 'tls' && options.serverIdentityKey) {
+      throw new NenError('ISO-9001', { message: "serverIdentityKey is given but identityMode is 'tls': drop the key or use 'pqc'" })
+    }
     if (this.opts.identityMode === 'pqc' && !this.opts.serverIdentityKey) {
       throw new NenError('ISO-9001', { message: "identityMode 'pqc' needs serverIdentityKey" })
     }

@@ -44,7 +44,7 @@ test('CRUD over every method, in every key-exchange and identity mode', async ()
   try {
     for (const keyExchange of ['hybrid', 'mlkem768']) {
       for (const identityMode of ['tls', 'pqc']) {
-        const client = new NenClient(srv.url, { keyExchange, identityMode, serverIdentityKey: identity.publicKey })
+        const client = new NenClient(srv.url, identityMode === 'pqc' ? { keyExchange, identityMode, serverIdentityKey: identity.publicKey } : { keyExchange, identityMode })
         const created = await client.nenFetch('/api/items', { method: 'POST', body: { name: SECRET } })
         assert.equal(created.status, 201)
         const item = await created.json()
@@ -191,6 +191,12 @@ test('client-side error paths carry their codes', async () => {
     assert.throws(
       () => new NenClient(srv.url, { identityMode: 'pqc' }),
       (e) => e instanceof NenError && e.code === 'ISO-9001',
+    )
+    // A pinned key implies 'pqc': it is checked, never silently ignored.
+    await rejectsWith(new NenClient(srv.url, { serverIdentityKey: other.publicKey }).handshake(), 'ISO-3006')
+    assert.throws(
+      () => new NenClient(srv.url, { identityMode: 'tls', serverIdentityKey: other.publicKey }),
+      (e) => e instanceof NenError && e.code === 'ISO-9001' && /identityMode is 'tls'/.test(e.message),
     )
     // A tampered handshake answer fails key confirmation.
     const tamper = new NenClient(srv.url, {

@@ -42,13 +42,18 @@ build_test_addon() {
   cp nen.js target/nen-test/nen.js
 }
 
+# The test builds of the WebAssembly core (`test-hooks`) in packages/*/wasm-test, for the suites
+# that reproduce docs/vectors; never bundled or published.
+build_test_wasm() {
+  NEN_WASM_VARIANT=client-test bash scripts/build-wasm.sh
+  NEN_WASM_VARIANT=server-test bash scripts/build-wasm.sh
+}
+
 # The WebAssembly core, @withnen/client's dist/ and @withnen/server's dist/ (which bundles the
 # same core for its WASM engine and takes its error catalogue from the addon: build that first).
 build_client() {
   bash scripts/build-wasm.sh
   NEN_WASM_VARIANT=server bash scripts/build-wasm.sh
-  NEN_WASM_VARIANT=client-test bash scripts/build-wasm.sh
-  NEN_WASM_VARIANT=server-test bash scripts/build-wasm.sh
   npm run build --workspace @withnen/client
   npm run build --workspace @withnen/server
   npm run build --workspace @withnen/ai

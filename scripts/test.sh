@@ -29,8 +29,9 @@ build_test_addon
 # index.d.ts is generated from the option structs' doc comments and committed: it must not drift.
 git diff --exit-code --stat -- index.d.ts || { echo "index.d.ts drifted from the Rust sources: commit the regenerated file" >&2; exit 1; }
 
-step "WebAssembly core and @withnen/client"
+step "WebAssembly core and @withnen/client (and the test builds of the core)"
 build_client
+build_test_wasm
 
 step "addon tests: memory, Redis, Redis Cluster and JS stores, packaging"
 node --test __test__/

@@ -47,7 +47,8 @@ export default function Home() {
 
   // Runs one action, records its outcome and the session id, and reports failures on the page.
   const run = useCallback(
-    async (what: string, action: (n: Nen) => Promise<string | undefined>) => {
+    // biome-ignore lint/suspicious/noConfusingVoidType: actions either report a line or nothing
+    async (what: string, action: (n: Nen) => Promise<string | void>) => {
       setBusy((b) => b + 1)
       setError('')
       try {

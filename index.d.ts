@@ -407,6 +407,12 @@ export interface StoreOptions {
    */
   wrappingKey?: string
   /**
+   * For `rediss://` URLs: the PEM certificate(s) of the CA that signed the Redis server
+   * certificates, trusted instead of the Mozilla roots (a private CA, a self-managed Redis).
+   * Default: the PEM file named by the `NEN_REDIS_CA_FILE` environment variable, if set.
+   */
+  tlsCa?: string
+  /**
    * Several wrapping keys, for rotating it without logging anyone out: the first wraps new
    * sessions, every one opens sessions it wrapped. Add the new key first on every instance,
    * then, once the old sessions have expired (`sessionTtlMs`), drop the old one.

@@ -96,6 +96,10 @@ pub struct StoreOptions {
     /// sharing a store needs the same one. Also required for `"js"` stores. A comma-separated
     /// list works like `wrappingKeys`.
     pub wrapping_key: Option<String>,
+    /// For `rediss://` URLs: the PEM certificate(s) of the CA that signed the Redis server
+    /// certificates, trusted instead of the Mozilla roots (a private CA, a self-managed Redis).
+    /// Default: the PEM file named by the `NEN_REDIS_CA_FILE` environment variable, if set.
+    pub tls_ca: Option<String>,
     /// Several wrapping keys, for rotating it without logging anyone out: the first wraps new
     /// sessions, every one opens sessions it wrapped. Add the new key first on every instance,
     /// then, once the old sessions have expired (`sessionTtlMs`), drop the old one.

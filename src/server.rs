@@ -267,8 +267,16 @@ fn store_from(
                     ))
                 }
             };
-            let backend = RedisBackend::new(target, timeout)
-                .map_err(|_| bad("store.url", "must be a redis:// or rediss:// URL"))?;
+            let backend = match o.tls_ca.clone() {
+                Some(pem) => RedisBackend::with_ca(target, timeout, Some(pem.into_bytes())),
+                None => RedisBackend::new(target, timeout),
+            }
+            .map_err(|_| {
+                bad(
+                    "store.url",
+                    "must be redis:// or rediss:// URLs (all of one kind), and store.tlsCa PEM CA certificates only with rediss://",
+                )
+            })?;
             Ok(Store::Redis(Box::new(RemoteStore::new(
                 backend,
                 prefix,

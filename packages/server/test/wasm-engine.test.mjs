@@ -219,7 +219,7 @@ test('every method, in every key-exchange and identity mode', async () => {
   const r = router(() => engine)
   for (const keyExchange of ['hybrid', 'mlkem768']) {
     for (const identityMode of ['tls', 'pqc']) {
-      const client = new NenClient(BASE, { fetch: r.fetch, keyExchange, identityMode, serverIdentityKey: identity.publicKey })
+      const client = new NenClient(BASE, identityMode === 'pqc' ? { fetch: r.fetch, keyExchange, identityMode, serverIdentityKey: identity.publicKey } : { fetch: r.fetch, keyExchange, identityMode })
       const created = await client.nenFetch('/api/items', { method: 'POST', body: { name: SECRET } })
       assert.equal(created.status, 201)
       const item = await created.json()

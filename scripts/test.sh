@@ -45,5 +45,5 @@ node --test packages/server/test/
 step "AI tests: OpenAI- and Anthropic-compatible upstreams on loopback, official SDKs, headless Chromium"
 (cd packages/ai && node --test test/*.test.mjs)
 
-step "Next.js example and create-nen-app: packed packages, next build, next start and standalone, headless Chromium"
-NEXT_TELEMETRY_DISABLED=1 node --test examples/next-app/test/next-app.test.mjs packages/create-nen-app/test/
+step "Next.js example and create-nen-app: packed packages, next build, next start and standalone, route confusion under next start, headless Chromium"
+NEXT_TELEMETRY_DISABLED=1 node --test examples/next-app/test/next-app.test.mjs examples/next-app/test/route-confusion.test.mjs packages/create-nen-app/test/

@@ -404,11 +404,11 @@ impl Inner {
         body: &[u8],
         now: u64,
     ) -> std::result::Result<(ServerSession, String), NenErr> {
-        self.config.check_handshake_size(body.len())?;
-        if let Some(b) = &self.budget {
-            b.lock().unwrap_or_else(|p| p.into_inner()).take(now)?;
-        }
-        self.rng(|rng| self.config.handshake(body, now, rng))
+        let mut budget = self
+            .budget
+            .as_ref()
+            .map(|b| b.lock().unwrap_or_else(|p| p.into_inner()));
+        self.rng(|rng| self.config.handshake(body, budget.as_deref_mut(), now, rng))
     }
 
     /// Verify, decrypt and record the nonce: the whole of `open`, for any store.
@@ -561,9 +561,7 @@ impl NenServer {
         };
         let test = test_hooks(&o).map_err(config_error)?;
         let store = store_from(o.store, &config, dispatch).map_err(config_error)?;
-        let budget = config
-            .handshake_budget
-            .map(|(rate, burst)| Mutex::new(TokenBucket::new(rate, burst, now_ms())));
+        let budget = config.new_budget(now_ms()).map(Mutex::new);
         Ok(Self {
             inner: Arc::new(Inner {
                 config,

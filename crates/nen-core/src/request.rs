@@ -218,6 +218,7 @@ pub struct RequestParts<'a> {
 pub struct ParsedRequest {
     sid: SessionId,
     method: Method,
+    /// Passed [`check_target`] in [`parse_request`].
     target: String,
     idempotency_key: Option<String>,
     timestamp: u64,
@@ -302,7 +303,7 @@ impl ServerSession {
         }
         let head = Head {
             method: req.method,
-            target: check_target(&req.target)?,
+            target: Target::checked(&req.target),
             sid: &req.sid,
             ts: req.timestamp,
             nonce: &req.nonce,

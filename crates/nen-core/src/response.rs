@@ -18,7 +18,10 @@ use crate::request::{check_json, ResponseBinding, SignedRequest};
 use crate::rng::{draw, Rng};
 use crate::session::{ClientSession, ServerSession};
 use crate::types::Method;
-use crate::wire::{b64, nonce_from_b64, parse_response_envelope, response_envelope, unb64, Sealed};
+use crate::wire::{
+    b64, nonce_from_b64, parse_error_body, parse_response_envelope, response_envelope, unb64,
+    Sealed,
+};
 use alloc::{string::String, vec::Vec};
 use core::fmt::Write;
 
@@ -216,20 +219,11 @@ impl ServerSession {
     }
 }
 
-/// The code inside a sealed error plaintext; one the client does not know is ISO-9000.
+/// The code inside a sealed error plaintext (`wire::parse_error_body`); a code the client does
+/// not know is ISO-9000.
 fn failed(plain: &[u8]) -> Result<Answer, Error> {
-    #[derive(serde::Deserialize)]
-    struct Body<'a> {
-        #[serde(borrow)]
-        error: Inner<'a>,
-    }
-    #[derive(serde::Deserialize)]
-    struct Inner<'a> {
-        code: &'a str,
-    }
-    let b: Body<'_> = serde_json::from_slice(plain).map_err(|_| Error::ResponseUnbound)?;
     Ok(Answer::Failed(
-        Error::from_code(b.error.code).unwrap_or(Error::Internal),
+        parse_error_body(plain).unwrap_or(Error::Internal),
     ))
 }
 

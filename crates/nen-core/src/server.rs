@@ -318,16 +318,27 @@ impl ServerPolicy {
         }
     }
 
-    /// Answers a handshake request (after the caller's budget check): size first (ISO-1008),
-    /// then PROTOCOL.md §4.2. Returns the new session and the response body.
+    /// Answers a handshake request: size first (ISO-1008, so an oversized body spends no
+    /// budget), then the instance's budget (`budget`, the bucket built from `handshake_budget`;
+    /// ISO-1009), then PROTOCOL.md §4.2. Returns the new session and the response body.
     pub fn handshake(
         &self,
         body: &[u8],
+        budget: Option<&mut TokenBucket>,
         now_ms: u64,
         rng: &mut impl crate::rng::Rng,
     ) -> Result<(crate::ServerSession, String), Error> {
         self.check_handshake_size(body.len())?;
+        if let Some(b) = budget {
+            b.take(now_ms)?;
+        }
         crate::handshake::server_handshake(body, &self.handshake_config(), None, now_ms, rng)
+    }
+
+    /// The bucket for `handshake_budget`, full at `now_ms`; `None` without a budget.
+    pub fn new_budget(&self, now_ms: u64) -> Option<TokenBucket> {
+        self.handshake_budget
+            .map(|(rate, burst)| TokenBucket::new(rate, burst, now_ms))
     }
 
     /// The inner handshake of an authenticated rotate request of `old` (§8): its body is

@@ -22,6 +22,12 @@ pub const MAX_TARGET_LEN: usize = 8 * 1024;
 pub struct Target<'a>(&'a str);
 
 impl<'a> Target<'a> {
+    /// A target that already passed [`check_target`] (kept as an owned string between parsing
+    /// and verification), so it is not checked twice on the request path.
+    pub(crate) fn checked(raw: &'a str) -> Self {
+        Self(raw)
+    }
+
     /// The target's bytes, as signed.
     pub fn as_str(&self) -> &'a str {
         self.0

@@ -374,9 +374,7 @@ impl ServerEngine {
         let wrapping_keys = WrappingKeys::new(keys)
             .map_err(|_| bad("wrappingKeys", "must hold at least one key, each once"))?;
         let test = test_hooks(init)?;
-        let budget = policy
-            .handshake_budget
-            .map(|(rate, burst)| RefCell::new(TokenBucket::new(rate, burst, monotonic_now_ms())));
+        let budget = policy.new_budget(monotonic_now_ms()).map(RefCell::new);
         Ok(Self {
             budget,
             policy,
@@ -432,11 +430,12 @@ impl ServerEngine {
 
     /// `handshake` at a given time.
     pub fn handshake_at(&self, body: &[u8], now: u64) -> Result<Established, Error> {
-        self.policy.check_handshake_size(body.len())?;
-        if let Some(b) = &self.budget {
-            b.try_borrow_mut().map_err(|_| Error::Internal)?.take(now)?;
-        }
-        let (session, response) = self.rng(|rng| self.policy.handshake(body, now, rng))?;
+        let mut budget = match &self.budget {
+            Some(b) => Some(b.try_borrow_mut().map_err(|_| Error::Internal)?),
+            None => None,
+        };
+        let (session, response) =
+            self.rng(|rng| self.policy.handshake(body, budget.as_deref_mut(), now, rng))?;
         self.established(&session, response, now)
     }
 
@@ -608,23 +607,27 @@ fn bytes_of(v: &JsValue, err: Error) -> Result<Vec<u8>, Error> {
     Err(err)
 }
 
+/// An array of strings, `None` when absent; anything else is ISO-9001.
+fn string_array_prop(obj: &JsValue, key: &str) -> Result<Option<Vec<String>>, Error> {
+    match prop(obj, key) {
+        None => Ok(None),
+        Some(m) if Array::is_array(&m) => m
+            .unchecked_into::<Array>()
+            .iter()
+            .map(|v| v.as_string().ok_or(Error::InvalidConfiguration))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some),
+        Some(_) => Err(Error::InvalidConfiguration),
+    }
+}
+
 fn init_from_js(config: &JsValue) -> Result<EngineInit, Error> {
     if !config.is_object() {
         return Err(Error::InvalidConfiguration);
     }
-    let modes = match prop(config, "modes") {
-        None => None,
-        Some(m) if Array::is_array(&m) => Some(
-            m.unchecked_into::<Array>()
-                .iter()
-                .map(|v| v.as_string().ok_or(Error::InvalidConfiguration))
-                .collect::<Result<Vec<_>, _>>()?,
-        ),
-        Some(_) => return Err(Error::InvalidConfiguration),
-    };
     let s = |k| string_prop(config, k, Error::InvalidConfiguration);
     Ok(EngineInit {
-        modes,
+        modes: string_array_prop(config, "modes")?,
         session_ttl_ms: number_prop(config, "sessionTtlMs")?,
         window_ms: number_prop(config, "windowMs")?,
         rotation_grace_ms: number_prop(config, "rotationGraceMs")?,
@@ -643,16 +646,7 @@ fn init_from_js(config: &JsValue) -> Result<EngineInit, Error> {
         stream_padding: number_prop(config, "streamPadding")?,
         identity_secret_key: s("identitySecretKey")?,
         wrapping_key: s("wrappingKey")?,
-        wrapping_keys: match prop(config, "wrappingKeys") {
-            None => None,
-            Some(m) if Array::is_array(&m) => Some(
-                m.unchecked_into::<Array>()
-                    .iter()
-                    .map(|v| v.as_string().ok_or(Error::InvalidConfiguration))
-                    .collect::<Result<Vec<_>, _>>()?,
-            ),
-            Some(_) => return Err(Error::InvalidConfiguration),
-        },
+        wrapping_keys: string_array_prop(config, "wrappingKeys")?,
         test_rng_seed: s("testRngSeed")?,
         test_now_ms: number_prop(config, "testNowMs")?,
     })

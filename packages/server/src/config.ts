@@ -6,6 +6,7 @@
 import { NenError, asNenError } from './errors.js'
 import { env } from './env.js'
 import { createEngine, type Engine, type EngineChoice, type EngineOptions, type NenStoreAdapter } from './engine/index.js'
+import { ENGINE_OPTION_KEYS } from './engine/types.js'
 import { resolveStore, type SessionStore } from './stores.js'
 
 /** What `onError` is told besides the error. */
@@ -82,24 +83,10 @@ export function pathOf(url: string): string {
 const DEFAULT_MAX_BODY = 1 << 20
 const DEFAULT_MAX_HANDSHAKE = 64 * 1024
 
-const PASSED_ON = [
-  'sessionTtlMs',
-  'windowMs',
-  'rotationGraceMs',
-  'maxBodyBytes',
-  'maxHandshakeBytes',
-  'maxClockSkewMs',
-  'maxSessions',
-  'handshakeBudget',
-  'streamPadding',
-  'modes',
-  'testRngSeed',
-  'testNowMs',
-] as const
-
 function engineOptions(o: NenOptions): EngineOptions {
   const out: EngineOptions = { store: resolveStore(o.store) }
-  for (const k of PASSED_ON) if (o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k]
+  // identitySecretKey falls back to the environment below.
+  for (const k of ENGINE_OPTION_KEYS) if (k !== 'identitySecretKey' && o[k] !== undefined) (out as unknown as Record<string, unknown>)[k] = o[k]
   const identity = o.identitySecretKey ?? env('NEN_IDENTITY_SECRET_KEY')
   if (identity !== undefined) out.identitySecretKey = identity
   return out

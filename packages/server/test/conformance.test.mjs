@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { createNen, RedisSessionStore, UpstashSessionStore } from '../dist/index.mjs'
 import { NenClient, createApp, fullRoundTrip, nodeServer, recordingFetch, rejectsWith } from './support/app.mjs'
+import { recordAdapter } from './support/record-adapter.mjs'
 import { startRedis, startUpstash } from './support/upstash.mjs'
 import initClientCore, * as clientCore from '../../client/wasm/nen_wasm.js'
 import { wasmBase64 } from '../../client/wasm/nen_wasm_bytes.js'
@@ -36,43 +37,6 @@ after(async () => {
   redis?.stop()
   for (const p of CLUSTER) redisSupport.stop(p)
 })
-
-/** A record store in this process, on the one-record layout (a JavaScript adapter). */
-function recordAdapter() {
-  const data = new Map()
-  const live = (k) => {
-    const r = data.get(k)
-    if (r && r.until <= Date.now()) data.delete(k)
-    return data.get(k)
-  }
-  return {
-    async load(k) {
-      const r = live(k)
-      return r ? { entry: r.entry, retiredAt: r.retiredAt } : null
-    },
-    async put(k, entry, ttl) {
-      data.set(k, { entry, retiredAt: null, nonces: new Map(), until: Date.now() + ttl })
-    },
-    async delete(k) {
-      data.delete(k)
-    },
-    async retire(k, at, ttl) {
-      const r = live(k)
-      if (!r) return 'gone'
-      if (r.retiredAt !== null) return 'rotated'
-      r.retiredAt = at
-      r.until = Math.min(r.until, Date.now() + ttl)
-      return 'ok'
-    },
-    async recordNonce(k, n, now, until) {
-      const r = live(k)
-      if (!r) return 'gone'
-      if ((r.nonces.get(n) ?? 0) > now) return 'replay'
-      r.nonces.set(n, until)
-      return 'ok'
-    },
-  }
-}
 
 /** [name, engine, store factory (one per instance, sharing one backend), instances]. */
 const CONFIGS = [

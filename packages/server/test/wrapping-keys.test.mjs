@@ -8,46 +8,15 @@ import crypto from 'node:crypto'
 import { spawnSync } from 'node:child_process'
 import { createNen } from '../dist/index.mjs'
 import { NenClient, createApp, nodeServer, rejectsWith } from './support/app.mjs'
+import { recordAdapter } from './support/record-adapter.mjs'
 
 const key = () => crypto.randomBytes(32).toString('base64')
-
-/** A shared record store on the one-record layout (what Redis holds, in a Map). */
-function sharedAdapter() {
-  const data = new Map()
-  return {
-    data,
-    async load(k) {
-      const r = data.get(k)
-      return r ? { entry: r.entry, retiredAt: r.retiredAt } : null
-    },
-    async put(k, entry) {
-      data.set(k, { entry, retiredAt: null, nonces: new Map() })
-    },
-    async delete(k) {
-      data.delete(k)
-    },
-    async retire(k, at) {
-      const r = data.get(k)
-      if (!r) return 'gone'
-      if (r.retiredAt !== null) return 'rotated'
-      r.retiredAt = at
-      return 'ok'
-    },
-    async recordNonce(k, n, now, until) {
-      const r = data.get(k)
-      if (!r) return 'gone'
-      if ((r.nonces.get(n) ?? 0) > now) return 'replay'
-      r.nonces.set(n, until)
-      return 'ok'
-    },
-  }
-}
 
 const kid = (entry) => Buffer.from(entry, 'base64').subarray(1, 9).toString('hex')
 
 for (const engine of ['native', 'wasm']) {
   test(`${engine}: add the new key, deploy, drop the old one`, { timeout: 20000 }, async () => {
-    const adapter = sharedAdapter()
+    const adapter = recordAdapter()
     const oldKey = key()
     const newKey = key()
     const instance = (keys) => nodeServer(createApp(), { nen: createNen({ engine, store: { kind: 'js', adapter, wrappingKeys: keys }, onError: () => {} }) })

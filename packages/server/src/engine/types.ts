@@ -103,6 +103,23 @@ export type StoreConfig =
   | (StoreCommon & { kind: 'redis-cluster'; nodes: string[] })
   | (StoreCommon & { kind: 'js'; adapter: NenStoreAdapter })
 
+/** The engine options passed through unchanged, by name (everything but the store). */
+export const ENGINE_OPTION_KEYS = [
+  'sessionTtlMs',
+  'windowMs',
+  'rotationGraceMs',
+  'maxBodyBytes',
+  'maxHandshakeBytes',
+  'maxClockSkewMs',
+  'maxSessions',
+  'handshakeBudget',
+  'streamPadding',
+  'modes',
+  'identitySecretKey',
+  'testRngSeed',
+  'testNowMs',
+] as const
+
 /** What an engine is created with: the NenServer options and the store. */
 export interface EngineOptions {
   store: StoreConfig

@@ -14,6 +14,7 @@ import type { Opened as CoreOpened, Parsed as CoreParsed, ServerEngine as CoreEn
 import { NenError, asNenError, errorReply } from '../errors.js'
 import { env } from '../env.js'
 import type { Engine, EngineOptions, EngineRequest, EngineStream, NenReply, NenStoreAdapter, Opened } from './types.js'
+import { ENGINE_OPTION_KEYS } from './types.js'
 import { WasmSessionStore, createMemoryStoreAdapter } from './wasm-store.js'
 import { REQUEST_HEADERS } from '../protocol.js'
 import { DEFAULT_KEY_PREFIX } from '../store-layout.js'
@@ -130,22 +131,7 @@ function setup(options: EngineOptions): Setup {
       throw new NenError('ISO-9001', { message: `unknown store kind ${String((s as { kind?: unknown }).kind)}` })
   }
   const config = { wrappingKey, ...(wrappingKeys ? { wrappingKeys } : {}) } as ServerEngineConfig
-  const passed = [
-    'modes',
-    'sessionTtlMs',
-    'windowMs',
-    'rotationGraceMs',
-    'maxBodyBytes',
-    'maxHandshakeBytes',
-    'maxClockSkewMs',
-    'maxSessions',
-    'handshakeBudget',
-    'streamPadding',
-    'identitySecretKey',
-    'testRngSeed',
-    'testNowMs',
-  ] as const
-  for (const k of passed) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
+  for (const k of ENGINE_OPTION_KEYS) if (options[k] !== undefined) (config as unknown as Record<string, unknown>)[k] = options[k]
   return { store: new WasmSessionStore(adapter, prefix, timeoutMs), config }
 }
 

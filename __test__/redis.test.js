@@ -109,6 +109,19 @@ test('one successor per session across instances; status reports the end of the 
   assert.equal(tries.length, 2)
 })
 
+test('a session record holds only the nonces still inside the window: pruned inside the record script', async () => {
+  const server = redisServer({}, { windowMs: 1000, maxClockSkewMs: 0 })
+  const session = await connect(server)
+  const key = `nen:{${session.sid}}`
+  const nonces = () => redis.cli(PORT, 'hkeys', key).stdout.split('\n').filter((f) => f.startsWith('n:')).length
+  for (let i = 0; i < 50; i++) await server.open(sign(session, 'GET', '/api/tick').req)
+  assert.equal(nonces(), 50)
+  // Past window + skew + the 1 s prune interval, the next request prunes the others.
+  await new Promise((r) => setTimeout(r, 2100))
+  await server.open(sign(session, 'GET', '/api/tick').req)
+  assert.equal(nonces(), 1)
+})
+
 test('the unwrapped-session cache is filled only by verified requests', async () => {
   const server = redisServer()
   for (let i = 0; i < 10; i++) await connect(server)

@@ -12,9 +12,18 @@ export const ACTION_METHOD: Record<NenAction, 'GET' | 'POST'> = { handshake: 'PO
  * it gets `maxHandshakeBytes` (default 64 KiB) instead of maxBodyBytes: nobody can make the server
  * buffer a megabyte without a session. The engines enforce the same bound themselves.
  */
-export function bodyLimit(nen: { maxBodyBytes: number; maxHandshakeBytes: number }, action: NenAction): number {
-  return action === 'handshake' ? nen.maxHandshakeBytes : nen.maxBodyBytes
+export function bodyLimit(nen: { maxBodyBytes: number; maxHandshakeBytes: number }, action: NenAction): BodyLimit {
+  return action === 'handshake' ? { bytes: nen.maxHandshakeBytes, code: 'ISO-1008' } : { bytes: nen.maxBodyBytes, code: 'ISO-4005' }
 }
+
+/** A read bound and the code past it: the engines' own codes, so a read refusal says the same. */
+export interface BodyLimit {
+  bytes: number
+  code: 'ISO-1008' | 'ISO-4005'
+}
+
+/** The bound of an encrypted route's body. */
+export const requestBodyLimit = (nen: { maxBodyBytes: number }): BodyLimit => ({ bytes: nen.maxBodyBytes, code: 'ISO-4005' })
 
 /**
  * Runs one action on the engine: shared by the Web and Node routes, which only read and write.

@@ -2,6 +2,7 @@
 // Request/Response objects (PERF-NOTES: that conversion alone cost a node:http server two thirds
 // of its throughput).
 
+import { type BodyLimit, requestBodyLimit } from './actions.js'
 import { NenError, asNenError, errorReply } from './errors.js'
 import type { Nen } from './config.js'
 import type { Engine, Opened } from './engine/types.js'
@@ -58,16 +59,16 @@ function parsedBody(req: NodeRequest): { text: string | undefined } | undefined 
 }
 
 /**
- * The raw body (undefined when empty), refused with ISO-4005 past `limit` bytes before it is all
+ * The raw body (undefined when empty), refused with `limit.code` (ISO-4005, or ISO-1008 for a handshake) past `limit.bytes` before it is all
  * in memory.
  */
-export function readBody(req: NodeRequest, limit: number): Promise<string | undefined> {
+export function readBody(req: NodeRequest, limit: BodyLimit): Promise<string | undefined> {
   const parsed = parsedBody(req)
   if (parsed) return Promise.resolve(parsed.text)
   // Consumed by something that left nothing behind: waiting for 'end' would wait forever.
   if (req.readableEnded) return Promise.resolve(undefined)
   const declared = Number(req.headers['content-length'])
-  if (declared > limit) return Promise.reject(new NenError('ISO-4005'))
+  if (declared > limit.bytes) return Promise.reject(new NenError(limit.code))
   return new Promise((resolve, reject) => {
     const chunks: Uint8Array[] = []
     let total = 0
@@ -78,10 +79,10 @@ export function readBody(req: NodeRequest, limit: number): Promise<string | unde
     }
     const onData = (c: Uint8Array) => {
       total += c.byteLength
-      if (total > limit) {
+      if (total > limit.bytes) {
         // The rest is not read: the 413 closes the connection (see send()).
         done()
-        reject(new NenError('ISO-4005'))
+        reject(new NenError(limit.code))
       } else chunks.push(c)
     }
     const onEnd = () => {
@@ -172,7 +173,7 @@ export async function openRequest(nen: Nen, req: NodeRequest, res: NodeResponse)
   let opened: Opened
   try {
     engine = await nen.ready(method, signedUrl(req))
-    const body = await readBody(req, nen.maxBodyBytes)
+    const body = await readBody(req, requestBodyLimit(nen))
     opened = await engine.open({ method, url: originTarget(req), headers: nenHeaders(req.headers), body })
   } catch (e) {
     sendError(res, e)

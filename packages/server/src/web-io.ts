@@ -1,5 +1,6 @@
 // Reading Web Requests and writing Web Responses for the handlers in web.ts and web-routes.ts.
 
+import type { BodyLimit } from './actions.js'
 import { NenError, errorReply } from './errors.js'
 import type { NenReply } from './engine/types.js'
 import { REQUEST_HEADERS } from './protocol.js'
@@ -17,14 +18,14 @@ export function nenHeaders(headers: Headers): Record<string, string> {
 const decoder = new TextDecoder()
 
 /**
- * The body as text (undefined when empty), refused with ISO-4005 past `limit` bytes before it is
+ * The body as text (undefined when empty), refused with `limit.code` (ISO-4005, or ISO-1008 for a handshake) past `limit.bytes` before it is
  * all in memory: a declared length is checked up front, an undeclared one while reading.
  */
-export async function readBody(req: Request, limit: number): Promise<string | undefined> {
+export async function readBody(req: Request, limit: BodyLimit): Promise<string | undefined> {
   if (!req.body) return undefined
   const declared = req.headers.get('content-length')
   if (declared !== null) {
-    if (Number(declared) > limit) throw new NenError('ISO-4005')
+    if (Number(declared) > limit.bytes) throw new NenError(limit.code)
     const text = await req.text()
     return text === '' ? undefined : text
   }
@@ -35,9 +36,9 @@ export async function readBody(req: Request, limit: number): Promise<string | un
     const { done, value } = await reader.read()
     if (done) break
     total += value.byteLength
-    if (total > limit) {
+    if (total > limit.bytes) {
       void reader.cancel().catch(() => {})
-      throw new NenError('ISO-4005')
+      throw new NenError(limit.code)
     }
     chunks.push(value)
   }

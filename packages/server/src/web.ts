@@ -1,6 +1,7 @@
 // Encrypted route handlers on Web Request/Response: Next.js App Router route handlers and any
 // Fetch-API runtime.
 
+import { requestBodyLimit } from './actions.js'
 import { NenError, asNenError, codeOf } from './errors.js'
 import { defaultNen, pathOf, type Nen } from './config.js'
 import type { Engine, EngineStream, Opened } from './engine/types.js'
@@ -62,7 +63,7 @@ async function openRequest(nen: Nen, req: Request): Promise<OpenedRequest | Resp
   let opened: Opened
   try {
     engine = await nen.ready(req.method, req.url)
-    const raw = await readBody(req, nen.maxBodyBytes)
+    const raw = await readBody(req, requestBodyLimit(nen))
     opened = await engine.open({ method: req.method, url: signedTarget(req), headers: nenHeaders(req.headers), body: raw })
   } catch (e) {
     return errorResponse(e)

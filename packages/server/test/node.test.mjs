@@ -55,7 +55,7 @@ test('routes: only the four are taken, each with its method', { timeout: 10000 }
     // A handshake body far larger than any real one is refused before it is buffered.
     const huge = await raw(`${srv.url}/api/nen/handshake`, { chunks: Array.from({ length: 80 }, () => 'x'.repeat(1024)) })
     assert.equal(huge.status, 413)
-    assert.equal(JSON.parse(huge.text).error.code, 'ISO-4005')
+    assert.equal(JSON.parse(huge.text).error.code, 'ISO-1008')
   } finally {
     await srv.close()
   }
@@ -199,5 +199,21 @@ test('the WASM engine’s memory store is bounded like the native one (ISO-8003)
     await new NenClient(srv.url).handshake()
   } finally {
     await srv.close()
+  }
+})
+
+test('an oversized handshake is ISO-1008 (413) over HTTP too, refused while reading, on both engines', { timeout: 10000 }, async () => {
+  for (const engine of ['native', 'wasm']) {
+    const srv = await nodeServer(createApp(), { nen: createNen({ engine, maxHandshakeBytes: 4096 }) })
+    try {
+      const big = await raw(`${srv.url}/api/nen/handshake`, { chunks: ['{"v":1,', ' '.repeat(8192), '}'] })
+      assert.equal(big.status, 413)
+      assert.equal(JSON.parse(big.text).error.code, 'ISO-1008')
+      assert.equal(big.headers['x-nen-error'], 'ISO-1008')
+      // A real handshake still fits.
+      await new NenClient(srv.url).handshake()
+    } finally {
+      await srv.close()
+    }
   }
 })

@@ -381,6 +381,8 @@ test('replay is ISO-5001, tampering ISO-3002 / ISO-4001, a lost session ISO-2002
   plain(await engine.rotate({ method: 'POST', url: '/api/nen/rotate', headers: rot2.headers }), 'ISO-1001', 400)
   // Handshake errors.
   await rejectsWith(engine.handshake('not json'), 'ISO-6001', 400)
+  // Bounded before it is parsed: 64 KiB by default.
+  await rejectsWith(engine.handshake(`{${' '.repeat(70_000)}}`), 'ISO-1008', 413)
   await rejectsWith(engine.handshake(JSON.stringify({ ...JSON.parse(hsBody), v: 2 })), 'ISO-1005', 400)
   await rejectsWith(engine.handshake(JSON.stringify({ ...JSON.parse(hsBody), ek: '%%%' })), 'ISO-6002', 400)
 

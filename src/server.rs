@@ -15,12 +15,12 @@ use crate::store::{Dispatch, JsBackend, MemoryStore, RedisBackend, RemoteStore, 
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use nen_core::crypto::AeadKey;
+use nen_core::engine;
 use nen_core::request::{parse_request, ParsedRequest, RequestParts};
 use nen_core::response::HEADER_RESPONSE;
 use nen_core::rng::ChaChaRng;
 use nen_core::server::{
-    status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, HEADER_ERROR,
-    TERMINATED_BODY,
+    ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, HEADER_ERROR, TERMINATED_BODY,
 };
 use nen_core::session::WrappingKeys;
 use nen_core::stream::{StreamSealer, HEADER_STREAM_NONCE};
@@ -415,28 +415,18 @@ impl Inner {
     async fn open(&self, parsed: ParsedRequest) -> std::result::Result<OpenedRequest, NenErr> {
         let now = self.now();
         let session = self.store.load(parsed.sid(), now).await?;
-        let opened = session.open_request(parsed, now, self.config.window_ms)?;
-        let until = self.config.remember_until(opened.timestamp);
-        self.store
-            .record_nonce(
-                &session,
-                opened.binding.nonce(),
-                opened.timestamp,
-                now,
-                until,
-            )
-            .await?;
-        Ok(OpenedRequest::new(session, opened))
+        let req = engine::verify(&self.config, &session, parsed, now)?;
+        let outcome = self.store.record(&session, &req).await?;
+        Ok(OpenedRequest::new(session, req.recorded(outcome)?))
     }
 
     fn open_sync(&self, parsed: ParsedRequest) -> std::result::Result<OpenedRequest, NenErr> {
         let mem = self.store.memory()?;
         let now = self.now();
         let session = mem.load(parsed.sid(), now)?;
-        let opened = session.open_request(parsed, now, self.config.window_ms)?;
-        let b = opened.binding;
-        mem.record_nonce(b.sid(), b.nonce(), opened.timestamp, now)?;
-        Ok(OpenedRequest::new(session, opened))
+        let req = engine::verify(&self.config, &session, parsed, now)?;
+        let outcome = mem.record(&req)?;
+        Ok(OpenedRequest::new(session, req.recorded(outcome)?))
     }
 
     fn seal(
@@ -506,13 +496,11 @@ impl Inner {
         let old = &opened.session;
         match action {
             Lifecycle::Rotate => {
-                let (session, response) =
-                    self.rng(|rng| self.config.rotation(old, &opened.req, now, rng))?;
+                let rotation = self.rng(|rng| self.config.rotation(old, &opened.req, now, rng))?;
                 // Claim the rotation first: a session has at most one successor.
-                self.store
-                    .retire(old.sid(), now.saturating_add(self.config.grace_ms), now)
-                    .await?;
-                self.store.put(session, now).await?;
+                let outcome = self.store.retire(old.sid(), &rotation, now).await?;
+                let (successor, response) = rotation.retired(outcome)?;
+                self.store.put(successor, now).await?;
                 Ok(response)
             }
             Lifecycle::Terminate => {
@@ -520,11 +508,8 @@ impl Inner {
                 Ok(String::from(TERMINATED_BODY))
             }
             Lifecycle::Status => {
-                let exp = self
-                    .store
-                    .expires_at(old.sid(), old.expires_at(), now)
-                    .await?;
-                Ok(status_body(old.sid(), old.mode(), exp))
+                let retired_at = self.store.retired_at(old.sid(), now).await?;
+                engine::status_reply(old, retired_at, now)
             }
         }
     }

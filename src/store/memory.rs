@@ -13,8 +13,9 @@
 //!
 //! One lock, held for a few map operations: correct under concurrency.
 
-use nen_core::crypto::Nonce;
+use nen_core::engine::{Rotation, Unrecorded};
 use nen_core::replay::ReplayWindow;
+use nen_core::store::{Recorded, Retired};
 use nen_core::{Error, ServerSession, SessionId};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -145,20 +146,26 @@ impl MemoryStore {
 
     /// Records a verified request's nonce in its session (the session may have been
     /// terminated between load and record).
-    pub fn record_nonce(
-        &self,
-        sid: &SessionId,
-        nonce: &Nonce,
-        timestamp: u64,
-        now_ms: u64,
-    ) -> Result<(), Error> {
+    pub fn record(&self, req: &Unrecorded) -> Result<Recorded, Error> {
         let mut s = self.sessions();
-        let e = s.live(sid, now_ms)?;
+        let Some(e) = s
+            .map
+            .get_mut(req.sid())
+            .filter(|e| e.expires_at > req.now_ms())
+        else {
+            return Ok(Recorded::SessionGone);
+        };
         let before = e.replay.len();
-        let r = e.replay.check_and_record(sid, nonce, timestamp, now_ms);
+        let r = e
+            .replay
+            .check_and_record(req.sid(), req.nonce(), req.timestamp(), req.now_ms());
         let after = e.replay.len();
         s.nonces = s.nonces - before + after;
-        r
+        match r {
+            Ok(()) => Ok(Recorded::Fresh),
+            Err(Error::NonceReused) => Ok(Recorded::Replay),
+            Err(e) => Err(e),
+        }
     }
 
     /// Terminate: the session and its nonces.
@@ -166,24 +173,28 @@ impl MemoryStore {
         self.sessions().remove(sid);
     }
 
-    /// Marks a live session rotated and shortens its life to `at_ms` (the rotation grace),
-    /// once: the check and the mark are one critical section.
-    pub fn retire(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
+    /// Marks a live session rotated and shortens its life to the rotation's grace, once: the
+    /// check and the mark are one critical section.
+    pub fn retire(&self, sid: &SessionId, rotation: &Rotation, now_ms: u64) -> Retired {
         let mut s = self.sessions();
-        let e = s.live(sid, now_ms)?;
+        let Ok(e) = s.live(sid, now_ms) else {
+            return Retired::SessionGone;
+        };
         if e.rotated {
-            return Err(Error::SessionAlreadyRotated);
+            return Retired::AlreadyRotated;
         }
         e.rotated = true;
-        e.expires_at = e.expires_at.min(at_ms);
+        e.expires_at = e.expires_at.min(rotation.retire_at_ms());
         let at = e.expires_at;
         s.expiry.push(Reverse((at, *sid)));
-        Ok(())
+        Retired::Now
     }
 
-    /// When a live session really ends.
-    pub fn expires_at(&self, sid: &SessionId, now_ms: u64) -> Result<u64, Error> {
-        Ok(self.sessions().live(sid, now_ms)?.expires_at)
+    /// The end of a live session's rotation grace, if it was rotated.
+    pub fn retired_at(&self, sid: &SessionId, now_ms: u64) -> Result<Option<u64>, Error> {
+        let mut s = self.sessions();
+        let e = s.live(sid, now_ms)?;
+        Ok(e.rotated.then_some(e.expires_at))
     }
 
     /// Live sessions and remembered nonces (for tests and metrics). Forgets expired nonces of

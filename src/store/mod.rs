@@ -11,7 +11,8 @@ pub use self::memory::MemoryStore;
 pub use self::redis::{RedisBackend, Target};
 pub use self::remote::RemoteStore;
 
-use nen_core::crypto::Nonce;
+use nen_core::engine::{Rotation, Unrecorded};
+use nen_core::store::{Recorded, Retired};
 use nen_core::{Error, ServerSession, SessionId};
 use std::sync::Arc;
 
@@ -55,17 +56,13 @@ impl Store {
         remote!(self, r => r.load(sid, now_ms).await, memory m => m.load(sid, now_ms))
     }
 
-    /// Records the nonce of a verified request of `session`, remembered until `until_ms`.
-    pub async fn record_nonce(
+    /// Records the nonce of a verified request of `session`.
+    pub async fn record(
         &self,
         session: &Arc<ServerSession>,
-        nonce: &Nonce,
-        timestamp: u64,
-        now_ms: u64,
-        until_ms: u64,
-    ) -> Result<(), Error> {
-        remote!(self, r => r.record_nonce(session, nonce, now_ms, until_ms).await,
-            memory m => m.record_nonce(session.sid(), nonce, timestamp, now_ms))
+        req: &Unrecorded,
+    ) -> Result<Recorded, Error> {
+        remote!(self, r => r.record(session, req).await, memory m => m.record(req))
     }
 
     pub async fn delete(&self, sid: &SessionId) -> Result<(), Error> {
@@ -75,14 +72,18 @@ impl Store {
         })
     }
 
-    /// Marks a session rotated and shortens its life to `at_ms`, once: a second rotation of
-    /// the same session is [`Error::SessionAlreadyRotated`].
-    pub async fn retire(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
-        remote!(self, r => r.retire(sid, at_ms, now_ms).await, memory m => m.retire(sid, at_ms, now_ms))
+    /// Marks a session rotated and shortens its life to the rotation's grace, once.
+    pub async fn retire(
+        &self,
+        sid: &SessionId,
+        rotation: &Rotation,
+        now_ms: u64,
+    ) -> Result<Retired, Error> {
+        remote!(self, r => r.retire(sid, rotation).await, memory m => Ok(m.retire(sid, rotation, now_ms)))
     }
 
-    /// When the session really ends: `exp`, or the end of its rotation grace.
-    pub async fn expires_at(&self, sid: &SessionId, exp: u64, now_ms: u64) -> Result<u64, Error> {
-        remote!(self, r => r.expires_at(sid, exp, now_ms).await, memory m => m.expires_at(sid, now_ms))
+    /// The end of the session's rotation grace, if it was rotated; ISO-2002 once it is gone.
+    pub async fn retired_at(&self, sid: &SessionId, now_ms: u64) -> Result<Option<u64>, Error> {
+        remote!(self, r => r.retired_at(sid, now_ms).await, memory m => m.retired_at(sid, now_ms))
     }
 }

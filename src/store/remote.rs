@@ -7,23 +7,21 @@
 //! only `record`, which checks that the session still exists (a terminate, rotation or expiry on
 //! another instance is seen at once) and records the nonce if unseen, atomically, after the MAC
 //! has verified. A cache miss adds one `load`. The cache is filled only after a request's MAC
-//! verified and its nonce was recorded, and holds at most [`CACHE_MAX`] sessions, least
+//! verified and its nonce was recorded, and holds at most `nen_core::engine::CACHE_CAPACITY` sessions, least
 //! recently used out first: nobody without a session's keys can grow it.
 
-use nen_core::crypto::Nonce;
-use nen_core::session::{UnwrapFailure, WrappingKeys};
-use nen_core::store::{nonce_field, session_key, Recorded, Retired};
-use nen_core::wire::hex;
+use nen_core::engine::{
+    ttl_ms, unwrap_cause, unwrap_record, Refused, Rotation, SessionCache, StoredRecord, Unrecorded,
+};
+use nen_core::session::WrappingKeys;
+use nen_core::store::{session_key, Recorded, Retired};
 use nen_core::{Error, ServerSession, SessionId};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::rng::with_rng;
-
-/// Sessions cached unwrapped per process, at most (about 1 KB each).
-pub const CACHE_MAX: usize = 10_000;
 
 /// A stored record: the wrapped entry and, once rotated, the end of its grace.
 pub struct Loaded {
@@ -63,46 +61,12 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Recorded, ()>> + Send;
 }
 
-/// A bounded cache, approximately LRU in O(1): lookups promote from `cold` to `hot`; when `hot`
-/// holds half the bound, it becomes `cold` and the old `cold` is dropped.
-struct Cache {
-    hot: HashMap<SessionId, Arc<ServerSession>>,
-    cold: HashMap<SessionId, Arc<ServerSession>>,
-}
-
-impl Cache {
-    fn get(&mut self, sid: &SessionId) -> Option<Arc<ServerSession>> {
-        if let Some(s) = self.hot.get(sid) {
-            return Some(s.clone());
-        }
-        let s = self.cold.remove(sid)?;
-        self.insert(*sid, s.clone());
-        Some(s)
-    }
-
-    fn insert(&mut self, sid: SessionId, s: Arc<ServerSession>) {
-        if self.hot.len() >= CACHE_MAX / 2 {
-            self.cold = std::mem::take(&mut self.hot);
-        }
-        self.hot.insert(sid, s);
-    }
-
-    fn remove(&mut self, sid: &SessionId) {
-        self.hot.remove(sid);
-        self.cold.remove(sid);
-    }
-
-    fn len(&self) -> usize {
-        self.hot.len() + self.cold.len()
-    }
-}
-
 pub struct RemoteStore<B> {
     backend: B,
     prefix: String,
     timeout: Duration,
     wrapping_keys: WrappingKeys,
-    cache: Mutex<Cache>,
+    cache: Mutex<SessionCache<Arc<ServerSession>>>,
     /// Unwrap failures already logged, by cause: each is said once, not once per request.
     logged: Mutex<HashSet<String>>,
 }
@@ -115,10 +79,7 @@ impl<B: Backend> RemoteStore<B> {
             timeout,
             wrapping_keys,
             logged: Mutex::new(HashSet::new()),
-            cache: Mutex::new(Cache {
-                hot: HashMap::new(),
-                cold: HashMap::new(),
-            }),
+            cache: Mutex::new(SessionCache::default()),
         }
     }
 
@@ -126,7 +87,7 @@ impl<B: Backend> RemoteStore<B> {
         session_key(&self.prefix, sid)
     }
 
-    fn cache(&self) -> std::sync::MutexGuard<'_, Cache> {
+    fn cache(&self) -> std::sync::MutexGuard<'_, SessionCache<Arc<ServerSession>>> {
         // Every critical section is one map call, so a poisoned lock is still consistent.
         self.cache.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -141,85 +102,77 @@ impl<B: Backend> RemoteStore<B> {
 
     pub async fn put(&self, session: ServerSession, now_ms: u64) -> Result<(), Error> {
         let entry = with_rng(|rng| self.wrapping_keys.wrap(&session, rng))?;
-        let ttl = session.expires_at().saturating_sub(now_ms).max(1);
-        self.bounded(self.backend.put(self.key(session.sid()), entry, ttl))
-            .await?;
+        let ttl = ttl_ms(session.expires_at(), now_ms);
         // The handshake's own answer proves nothing about its client yet: cache on first use.
-        Ok(())
+        self.bounded(self.backend.put(self.key(session.sid()), entry, ttl))
+            .await
     }
 
-    async fn fetch(&self, sid: &SessionId) -> Result<(ServerSession, Option<u64>), Error> {
+    /// The live session the store holds for `sid` (read from the store, not the cache).
+    async fn fetch(
+        &self,
+        sid: &SessionId,
+        now_ms: u64,
+    ) -> Result<(ServerSession, Option<u64>), Error> {
         let loaded = self
             .bounded(self.backend.load(self.key(sid)))
             .await?
             .ok_or(Error::SessionExpired)?;
-        let session = self
-            .wrapping_keys
-            .unwrap(sid, &loaded.entry)
-            .map_err(|f| self.unwrap_failed(f))?;
-        Ok((session, loaded.retired_at))
+        let record = StoredRecord {
+            entry: &loaded.entry,
+            retired_at: loaded.retired_at,
+        };
+        match unwrap_record(&self.wrapping_keys, sid, record, now_ms) {
+            Ok(session) => Ok((session, loaded.retired_at)),
+            Err(Refused::Unwrap(f)) => {
+                self.said_once(unwrap_cause(f));
+                Err(Refused::Unwrap(f).into())
+            }
+            Err(r) => Err(r.into()),
+        }
     }
 
     /// ISO-8002, said once per cause on stderr (key ids only, never key material), so a dropped
     /// or mistyped `NEN_WRAPPING_KEY` is visible at once instead of failing quietly for an hour.
-    fn unwrap_failed(&self, f: UnwrapFailure) -> Error {
-        let cause = match f {
-            UnwrapFailure::Malformed => String::from("an entry that is not a wrapped session of this version"),
-            UnwrapFailure::UnknownKey(id) => format!(
-                "entries wrapped under key id {}, which no configured wrapping key has (a key was dropped too early, or instances disagree on NEN_WRAPPING_KEY)",
-                hex(&id)
-            ),
-            UnwrapFailure::DoesNotOpen(id) => format!(
-                "an entry under key id {} that does not open (corrupted, or moved to another session id)",
-                hex(&id)
-            ),
-        };
+    fn said_once(&self, cause: String) {
         let mut logged = self.logged.lock().unwrap_or_else(|p| p.into_inner());
         if logged.len() < 64 && logged.insert(cause.clone()) {
             eprintln!("[nen] stored sessions could not be unwrapped: {cause}. Those requests answer ISO-8002; their clients handshake again.");
         }
-        Error::StoreCorrupt
     }
 
-    /// The session, from the cache or the store. Not cached here: only `record_nonce`, after
-    /// the request verified, caches it.
+    /// The session, from the cache or the store. Not cached here: only `record`, after the
+    /// request verified, caches it.
     pub async fn load(&self, sid: &SessionId, now_ms: u64) -> Result<Arc<ServerSession>, Error> {
         if let Some(s) = self.cache().get(sid) {
             if !s.is_expired(now_ms) {
                 return Ok(s);
             }
         }
-        let (session, retired_at) = self.fetch(sid).await?;
-        if session.is_expired(now_ms) || retired_at.is_some_and(|r| r <= now_ms) {
-            return Err(Error::SessionExpired);
-        }
-        Ok(Arc::new(session))
+        Ok(Arc::new(self.fetch(sid, now_ms).await?.0))
     }
 
-    /// Records the nonce of a verified request (check and record in one step); then caches
-    /// its session.
-    pub async fn record_nonce(
+    /// Records the nonce of a verified request (check and record in one step); a fresh one
+    /// caches its session, a gone session leaves the cache.
+    pub async fn record(
         &self,
         session: &Arc<ServerSession>,
-        nonce: &Nonce,
-        now_ms: u64,
-        until_ms: u64,
-    ) -> Result<(), Error> {
+        req: &Unrecorded,
+    ) -> Result<Recorded, Error> {
         let sid = session.sid();
-        let op = self
-            .backend
-            .record(self.key(sid), nonce_field(nonce), now_ms, until_ms);
-        match self.bounded(op).await? {
-            Recorded::Fresh => {
-                self.cache().insert(*sid, session.clone());
-                Ok(())
-            }
-            Recorded::SessionGone => {
-                self.cache().remove(sid);
-                Err(Error::SessionExpired)
-            }
-            Recorded::Replay => Err(Error::NonceReused),
+        let op = self.backend.record(
+            self.key(sid),
+            req.nonce_field(),
+            req.now_ms(),
+            req.until_ms(),
+        );
+        let outcome = self.bounded(op).await?;
+        match outcome {
+            Recorded::Fresh => self.cache().insert(*sid, session.clone()),
+            Recorded::SessionGone => self.cache().remove(sid),
+            Recorded::Replay => {}
         }
+        Ok(outcome)
     }
 
     /// Terminate: the session and its replay records, in one step.
@@ -228,31 +181,21 @@ impl<B: Backend> RemoteStore<B> {
         self.bounded(self.backend.delete(self.key(sid))).await
     }
 
-    /// Marks the session rotated and shortens its life to `at_ms`, once.
-    pub async fn retire(&self, sid: &SessionId, at_ms: u64, now_ms: u64) -> Result<(), Error> {
+    /// Marks the session rotated and shortens its life to the rotation's grace, once.
+    pub async fn retire(&self, sid: &SessionId, rotation: &Rotation) -> Result<Retired, Error> {
         self.cache().remove(sid);
-        let ttl = at_ms.saturating_sub(now_ms).max(1);
-        match self
-            .bounded(self.backend.retire(self.key(sid), at_ms, ttl))
-            .await?
-        {
-            Retired::Now => Ok(()),
-            Retired::SessionGone => Err(Error::SessionExpired),
-            Retired::AlreadyRotated => Err(Error::SessionAlreadyRotated),
-        }
+        let op = self.backend.retire(
+            self.key(sid),
+            rotation.retire_at_ms(),
+            rotation.retire_ttl_ms(),
+        );
+        self.bounded(op).await
     }
 
-    /// When the session really ends: its handshake expiry, or the end of its rotation grace
-    /// (read from the store, not the cache: another instance may have rotated it).
-    pub async fn expires_at(&self, sid: &SessionId, exp: u64, now_ms: u64) -> Result<u64, Error> {
-        let (session, retired_at) = self.fetch(sid).await?;
-        let end = retired_at
-            .map_or(exp, |r| r.min(exp))
-            .min(session.expires_at());
-        if end <= now_ms {
-            return Err(Error::SessionExpired);
-        }
-        Ok(end)
+    /// The end of the session's rotation grace, if it was rotated (read from the store, not the
+    /// cache: another instance may have rotated it); ISO-2002 once it is gone.
+    pub async fn retired_at(&self, sid: &SessionId, now_ms: u64) -> Result<Option<u64>, Error> {
+        Ok(self.fetch(sid, now_ms).await?.1)
     }
 
     /// Unwrapped sessions held in this process.

@@ -19,6 +19,7 @@ extern crate alloc;
 extern crate std;
 
 pub mod crypto;
+pub mod engine;
 pub mod error;
 pub mod handshake;
 pub mod keys;

@@ -343,26 +343,33 @@ impl ServerPolicy {
 
     /// The inner handshake of an authenticated rotate request of `old` (§8): its body is
     /// required (ISO-1001) and bounded like a handshake (ISO-1008); the new transcript binds the
-    /// old session id. Returns the new session and the inner response to seal.
+    /// old session id. The successor is released once the store retired `old`
+    /// ([`crate::engine::Rotation::retired`]).
     pub fn rotation(
         &self,
         old: &crate::ServerSession,
         request: &crate::request::OpenedRequest,
         now_ms: u64,
         rng: &mut impl crate::rng::Rng,
-    ) -> Result<(crate::ServerSession, String), Error> {
+    ) -> Result<crate::engine::Rotation, Error> {
         let inner = request
             .body
             .as_deref()
             .ok_or(Error::HandshakeMissingPublicKey)?;
         self.check_handshake_size(inner.len())?;
-        crate::handshake::server_handshake(
+        let (successor, response) = crate::handshake::server_handshake(
             inner,
             &self.handshake_config(),
             Some(old.sid()),
             now_ms,
             rng,
-        )
+        )?;
+        Ok(crate::engine::Rotation::new(
+            successor,
+            response,
+            self.grace_ms.max(1),
+            now_ms,
+        ))
     }
 
     /// The stream padding block to use: the request's override or the default.

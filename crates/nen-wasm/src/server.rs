@@ -24,6 +24,7 @@ use crate::error::JsResult;
 use crate::rng::{monotonic_now_ms, with_rng};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use nen_core::crypto::AeadKey;
+use nen_core::engine::{self, SessionCache, StoredRecord, Unrecorded};
 use nen_core::request::{
     parse_request, ParsedRequest, RequestParts, HEADER_IDEMPOTENCY_KEY, HEADER_NONCE,
     HEADER_SESSION, HEADER_SIGNATURE, HEADER_TIMESTAMP, HEADER_VERSION,
@@ -31,15 +32,16 @@ use nen_core::request::{
 use nen_core::response::{SealedAnswer, HEADER_RESPONSE};
 use nen_core::rng::ChaChaRng;
 use nen_core::server::{
-    status_body, ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, TERMINATED_BODY,
+    ConfigError, Lifecycle, ServerOptions, ServerPolicy, TokenBucket, TERMINATED_BODY,
 };
 use nen_core::session::WrappingKeys;
-use nen_core::store::nonce_field;
+use nen_core::store::{Recorded, Retired};
 use nen_core::stream::{StreamSealer as CoreSealer, HEADER_STREAM_NONCE};
 use nen_core::target::target_of_url;
-use nen_core::wire::{b64, hex, unb64, unb64_array};
+use nen_core::wire::{b64, unb64, unb64_array};
 use nen_core::{Error, Method, ServerSession};
 use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -112,15 +114,14 @@ export interface ServerEngineReply {
   body: string;
 }
 
-/** A rotation: retire the old entry for `graceMs`, store `newWrapped` for `ttlMs`, answer with `response`. */
-export interface ServerEngineRotation {
+/** A rotation once the old session is retired: store `newWrapped` for `ttlMs`, answer with `response`. */
+export interface ServerEngineSuccessor {
   /** The new handshake answer, sealed for the rotate request (status 200). */
   response: string;
   newSid: string;
   newWrapped: string;
   ttlMs: number;
   expiresAt: number;
-  graceMs: number;
 }
 "#;
 
@@ -187,6 +188,8 @@ pub struct ServerEngine {
     /// The per-instance handshake budget (`handshakeBudget`), if configured.
     budget: Option<RefCell<TokenBucket>>,
     wrapping_keys: WrappingKeys,
+    /// Unwrapped sessions, filled only once a request verified and its nonce was recorded.
+    cache: RefCell<SessionCache<Rc<ServerSession>>>,
     test: Option<TestHooks>,
 }
 
@@ -208,16 +211,30 @@ pub struct Parsed {
     req: Option<ParsedRequest>,
 }
 
-/// A verified, decrypted request bound to its session. Its nonce is not recorded yet: the
-/// store's `recordNonce(…, nonceHex, replayTtlMs)` must succeed before it is acted on.
+/// A verified request whose nonce the store has not recorded yet: record `nonceField` until
+/// `untilMs` (`now` = `nowMs`), then hand the store's answer to `recorded`, which alone gives
+/// the request up.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Verified {
+    session: Rc<ServerSession>,
+    req: Unrecorded,
+}
+
+/// A verified, decrypted request whose nonce is recorded: bound to its session.
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Opened {
-    session: ServerSession,
+    session: Rc<ServerSession>,
     req: nen_core::request::OpenedRequest,
-    opened_at: u64,
-    remember_until: u64,
-    retired_at: Option<u64>,
+}
+
+/// A rotation whose successor exists once the store retired the old session: `retire` the old
+/// record at `retireAtMs` with `retireTtlMs`, then hand the store's answer to `retired`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct RotationStep {
+    step: engine::Rotation,
 }
 
 /// An encrypted server-sent-event stream answering one request (the native `NenStream`).
@@ -241,17 +258,6 @@ pub struct Established {
     pub ttl_ms: u64,
     /// Expiry, Unix ms.
     pub expires_at: u64,
-}
-
-/// What `rotate` produces.
-#[derive(Debug)]
-pub struct Rotation {
-    /// The new handshake answer, sealed under the old session for the rotate request.
-    pub response: String,
-    /// The new session.
-    pub new: Established,
-    /// How long the old session keeps working (the TTL its store entry is shortened to).
-    pub grace_ms: u64,
 }
 
 /// An incoming request as plain Rust values.
@@ -379,6 +385,7 @@ impl ServerEngine {
             budget,
             policy,
             wrapping_keys,
+            cache: RefCell::new(SessionCache::default()),
             test,
         })
     }
@@ -423,7 +430,7 @@ impl ServerEngine {
             response,
             sid: session.sid().to_hex(),
             wrapped: b64(&wrapped),
-            ttl_ms: session.expires_at().saturating_sub(now).max(1),
+            ttl_ms: engine::ttl_ms(session.expires_at(), now),
             expires_at: session.expires_at(),
         })
     }
@@ -462,39 +469,81 @@ impl ServerEngine {
         })
     }
 
-    /// `open` at a given time: unwrap (ISO-8001 for an entry that is not base64, ISO-8002 for
-    /// one that does not unwrap, ISO-2002 once expired), then MAC, window and body.
-    pub fn open_at(&self, parsed: &mut Parsed, wrapped: &str, now: u64) -> Result<Opened, Error> {
-        self.open_record_at(parsed, wrapped, None, now)
-    }
-
-    /// `open` of a store record: the entry and, once rotated, the end of its grace (past it the
-    /// session is expired, whatever the store's TTL says).
-    pub fn open_record_at(
+    /// `open` of a store record at a given time: unwrap (ISO-8001 for an entry that is not
+    /// base64, ISO-8002 for one that does not unwrap, ISO-2002 once expired or past its rotation
+    /// grace), then MAC, window and body. The nonce is not recorded yet.
+    pub fn open_at(
         &self,
         parsed: &mut Parsed,
         wrapped: &str,
         retired_at: Option<u64>,
         now: u64,
-    ) -> Result<Opened, Error> {
+    ) -> Result<Verified, Error> {
         let sid = *parsed.req.as_ref().ok_or(Error::Internal)?.sid();
         // The native JS store decodes the adapter's value in its backend: a failure there is
         // a store failure, not a corrupt entry.
         let entry = unb64(wrapped).map_err(|_| Error::StoreUnavailable)?;
-        let session = self.wrapping_keys.unwrap(&sid, &entry)?;
-        if session.is_expired(now) || retired_at.is_some_and(|r| r <= now) {
-            return Err(Error::SessionExpired);
-        }
-        let req = parsed.req.take().ok_or(Error::Internal)?;
-        let opened = session.open_request(req, now, self.policy.window_ms)?;
-        let remember_until = self.policy.remember_until(opened.timestamp);
-        Ok(Opened {
-            session,
-            req: opened,
-            opened_at: now,
-            remember_until,
+        let record = StoredRecord {
+            entry: &entry,
             retired_at,
+        };
+        let session = Rc::new(engine::unwrap_record(
+            &self.wrapping_keys,
+            &sid,
+            record,
+            now,
+        )?);
+        self.verify(parsed, session, now)
+    }
+
+    /// `open` from the cache, at a given time: `None` on a miss (then load the record).
+    pub fn open_cached_at(&self, parsed: &mut Parsed, now: u64) -> Result<Option<Verified>, Error> {
+        let sid = *parsed.req.as_ref().ok_or(Error::Internal)?.sid();
+        let hit = self
+            .cache
+            .try_borrow_mut()
+            .map_err(|_| Error::Internal)?
+            .get(&sid);
+        match hit.filter(|s| !s.is_expired(now)) {
+            Some(session) => self.verify(parsed, session, now).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    fn verify(
+        &self,
+        parsed: &mut Parsed,
+        session: Rc<ServerSession>,
+        now: u64,
+    ) -> Result<Verified, Error> {
+        let req = parsed.req.take().ok_or(Error::Internal)?;
+        let req = engine::verify(&self.policy, &session, req, now)?;
+        Ok(Verified { session, req })
+    }
+
+    /// The request, once the store answered `record` (`ok`/`gone`/`replay` or 1/0/-1; anything
+    /// else ISO-8001). A fresh nonce caches the session; a gone session leaves the cache.
+    pub fn recorded_as(&self, verified: Verified, outcome: &str) -> Result<Opened, Error> {
+        let outcome = Recorded::parse(outcome).ok_or(Error::StoreUnavailable)?;
+        let sid = *verified.session.sid();
+        let mut cache = self.cache.try_borrow_mut().map_err(|_| Error::Internal)?;
+        match outcome {
+            Recorded::Fresh => cache.insert(sid, verified.session.clone()),
+            Recorded::SessionGone => cache.remove(&sid),
+            Recorded::Replay => {}
+        }
+        Ok(Opened {
+            req: verified.req.recorded(outcome)?,
+            session: verified.session,
         })
+    }
+
+    fn forget(&self, sid: &nen_core::SessionId) -> Result<(), Error> {
+        self.cache
+            .try_borrow_mut()
+            .map_err(|_| Error::Internal)?
+            .remove(sid);
+        Ok(())
     }
 
     /// `seal` on bytes.
@@ -521,17 +570,28 @@ impl ServerEngine {
         Ok(ServerStream { sealer, nonce })
     }
 
-    /// `rotate` at a given time: the inner handshake (ISO-1008 past `maxHandshakeBytes`).
-    pub fn rotate_at(&self, opened: &Opened, now: u64) -> Result<Rotation, Error> {
-        let (session, response) =
-            self.rng(|rng| self.policy.rotation(&opened.session, &opened.req, now, rng))?;
-        let new = self.established(&session, response, now)?;
-        let response = self.seal_bytes(opened, new.response.as_bytes(), 200)?;
-        Ok(Rotation {
-            response,
-            new,
-            grace_ms: self.policy.grace_ms.max(1),
-        })
+    /// `rotate` at a given time: the inner handshake (ISO-1008 past `maxHandshakeBytes`). The
+    /// old session leaves the cache: from now on the store's record decides.
+    pub fn rotate_at(&self, opened: &Opened, now: u64) -> Result<RotationStep, Error> {
+        let step = self.rng(|rng| self.policy.rotation(&opened.session, &opened.req, now, rng))?;
+        self.forget(opened.session.sid())?;
+        Ok(RotationStep { step })
+    }
+
+    /// The successor once the store answered `retire` (`ok`/`gone`/`rotated` or 1/0/-1;
+    /// anything else ISO-8001): wrapped for the store, its answer sealed under the old session.
+    pub fn retired_as(
+        &self,
+        opened: &Opened,
+        step: RotationStep,
+        outcome: &str,
+        now: u64,
+    ) -> Result<(Established, String), Error> {
+        let outcome = Retired::parse(outcome).ok_or(Error::StoreUnavailable)?;
+        let (successor, response) = step.step.retired(outcome)?;
+        let new = self.established(&successor, response, now)?;
+        let sealed = self.seal_bytes(opened, new.response.as_bytes(), 200)?;
+        Ok((new, sealed))
     }
 
     /// The sealed answer failing `opened` with `error`.
@@ -544,22 +604,21 @@ impl ServerEngine {
     }
 
     /// The sealed `{"sid","mode","exp","v":1}` answering `GET /api/nen/status`, with the
-    /// session's effective expiry (`effective_exp`, from the store; the handshake expiry when
-    /// the store does not know better).
+    /// effective expiry: the end of the rotation grace the store's record holds, if any.
     pub fn status_sealed(
         &self,
         opened: &Opened,
-        effective_exp: Option<u64>,
+        retired_at: Option<u64>,
+        now: u64,
     ) -> Result<String, Error> {
-        let s = &opened.session;
-        let exp = effective_exp
-            .or(opened.retired_at)
-            .map_or(s.expires_at(), |e| e.min(s.expires_at()));
-        self.seal_bytes(opened, status_body(s.sid(), s.mode(), exp).as_bytes(), 200)
+        let body = engine::status_reply(&opened.session, retired_at, now)?;
+        self.seal_bytes(opened, body.as_bytes(), 200)
     }
 
-    /// The sealed `{"terminated":true}` answering `POST /api/nen/terminate`.
+    /// The sealed `{"terminated":true}` answering `POST /api/nen/terminate`, once the store
+    /// deleted the record.
     pub fn terminate_sealed(&self, opened: &Opened) -> Result<String, Error> {
+        self.forget(opened.session.sid())?;
         self.seal_bytes(opened, TERMINATED_BODY.as_bytes(), 200)
     }
 }
@@ -785,17 +844,33 @@ impl ServerEngine {
 
     /// Unwraps the stored session (`wrapped`: the record's base64 entry for `parsed.sid`;
     /// `retiredAt`: the record's end of rotation grace, if any) and verifies and decrypts the
-    /// request. Does not record the nonce.
+    /// request. Its nonce is not recorded yet: see `Verified`.
     pub fn open(
         &self,
         parsed: &mut Parsed,
         wrapped: &str,
         #[wasm_bindgen(js_name = retiredAt)] retired_at: Option<f64>,
-    ) -> JsResult<Opened> {
-        let retired_at = retired_at
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .map(|t| t as u64);
-        Ok(self.open_record_at(parsed, wrapped, retired_at, self.now())?)
+    ) -> JsResult<Verified> {
+        Ok(self.open_at(parsed, wrapped, time_of(retired_at), self.now())?)
+    }
+
+    /// `open` with the session this engine cached; `undefined` on a miss (then load the record
+    /// and call `open`).
+    #[wasm_bindgen(js_name = openCached)]
+    pub fn open_cached(&self, parsed: &mut Parsed) -> JsResult<Option<Verified>> {
+        Ok(self.open_cached_at(parsed, self.now())?)
+    }
+
+    /// The opened request, given the store's answer to `recordNonce` for `verified` (consumed):
+    /// ISO-2002 for `gone`, ISO-5001 for `replay`, ISO-8001 for anything else.
+    pub fn recorded(&self, verified: Verified, outcome: &str) -> JsResult<Opened> {
+        Ok(self.recorded_as(verified, outcome)?)
+    }
+
+    /// Unwrapped sessions cached by this engine (at most 10 000).
+    #[wasm_bindgen(getter = cachedSessions)]
+    pub fn cached_sessions(&self) -> f64 {
+        self.cache.try_borrow().map_or(0.0, |c| c.len() as f64)
     }
 
     /// Seals a JSON response (text or bytes) for `opened` under `status` (default 200).
@@ -826,40 +901,47 @@ impl ServerEngine {
         Ok(self.stream_with(opened, pad)?)
     }
 
-    /// Answers an opened `POST /api/nen/rotate` (its body is the inner handshake request): a
-    /// new session bound to the old one, and the answer sealed under the old session.
-    #[wasm_bindgen(unchecked_return_type = "ServerEngineRotation")]
-    pub fn rotate(&self, opened: &Opened) -> JsResult<Object> {
-        let r = self.rotate_at(opened, self.now())?;
+    /// Starts answering an opened `POST /api/nen/rotate` (its body is the inner handshake
+    /// request): the successor, bound to the old session, exists once the old one is retired.
+    pub fn rotate(&self, opened: &Opened) -> JsResult<RotationStep> {
+        Ok(self.rotate_at(opened, self.now())?)
+    }
+
+    /// The successor, given the store's answer to `retire` for `step` (consumed): ISO-2002 for
+    /// `gone`, ISO-2004 for `rotated`, ISO-8001 for anything else.
+    #[wasm_bindgen(unchecked_return_type = "ServerEngineSuccessor")]
+    pub fn retired(&self, opened: &Opened, step: RotationStep, outcome: &str) -> JsResult<Object> {
+        let (new, response) = self.retired_as(opened, step, outcome, self.now())?;
         Ok(object(&[
-            ("response", r.response.into()),
-            ("newSid", r.new.sid.into()),
-            ("newWrapped", r.new.wrapped.into()),
-            ("ttlMs", (r.new.ttl_ms as f64).into()),
-            ("expiresAt", (r.new.expires_at as f64).into()),
-            ("graceMs", (r.grace_ms as f64).into()),
+            ("response", response.into()),
+            ("newSid", new.sid.into()),
+            ("newWrapped", new.wrapped.into()),
+            ("ttlMs", (new.ttl_ms as f64).into()),
+            ("expiresAt", (new.expires_at as f64).into()),
         ]))
     }
 
-    /// The sealed body answering an opened `GET /api/nen/status`; `effectiveExpiresAt` is the
-    /// store's end of the session (the rotation grace), when it has one.
+    /// The sealed body answering an opened `GET /api/nen/status`; `retiredAt` is the end of the
+    /// rotation grace in the store's record (read from the store, not a cache), if any.
     #[wasm_bindgen(js_name = statusBody)]
     pub fn status_body(
         &self,
         opened: &Opened,
-        #[wasm_bindgen(js_name = effectiveExpiresAt)] effective_expires_at: Option<f64>,
+        #[wasm_bindgen(js_name = retiredAt)] retired_at: Option<f64>,
     ) -> JsResult<String> {
-        let exp = effective_expires_at
-            .filter(|t| t.is_finite() && *t >= 0.0)
-            .map(|t| t as u64);
-        Ok(self.status_sealed(opened, exp)?)
+        Ok(self.status_sealed(opened, time_of(retired_at), self.now())?)
     }
 
-    /// The sealed body answering an opened `POST /api/nen/terminate` (delete the session first).
+    /// The sealed body answering an opened `POST /api/nen/terminate` (delete the record first).
     #[wasm_bindgen(js_name = terminateBody)]
     pub fn terminate_body(&self, opened: &Opened) -> JsResult<String> {
         Ok(self.terminate_sealed(opened)?)
     }
+}
+
+/// A time argument: finite and non-negative, else absent.
+fn time_of(t: Option<f64>) -> Option<u64> {
+    t.filter(|t| t.is_finite() && *t >= 0.0).map(|t| t as u64)
 }
 
 #[wasm_bindgen]
@@ -914,30 +996,6 @@ impl Opened {
             .map_or(JsValue::NULL, |b| JsValue::from_str(&b))
     }
 
-    /// The request nonce, 24 lowercase hex digits.
-    #[wasm_bindgen(getter = nonceHex)]
-    pub fn nonce_hex(&self) -> String {
-        hex(self.req.binding.nonce().as_bytes())
-    }
-
-    /// The nonce's field in the session's store record (`n:<hex>`, `nen_core::store`).
-    #[wasm_bindgen(getter = nonceField)]
-    pub fn nonce_field(&self) -> String {
-        nonce_field(self.req.binding.nonce())
-    }
-
-    /// The engine's clock when the request was opened, Unix ms: the `now` of `recordNonce`.
-    #[wasm_bindgen(getter = openedAt)]
-    pub fn opened_at(&self) -> f64 {
-        self.opened_at as f64
-    }
-
-    /// Until when the nonce must be remembered: the request's time + window + `maxClockSkewMs`.
-    #[wasm_bindgen(getter = rememberUntil)]
-    pub fn remember_until(&self) -> f64 {
-        self.remember_until as f64
-    }
-
     /// The session's expiry, Unix ms.
     #[wasm_bindgen(getter = expiresAt)]
     pub fn expires_at(&self) -> f64 {
@@ -957,6 +1015,48 @@ impl Opened {
     #[wasm_bindgen(getter, unchecked_return_type = "\"hybrid\" | \"mlkem768\"")]
     pub fn mode(&self) -> String {
         self.session.mode().as_str().into()
+    }
+}
+
+#[wasm_bindgen]
+impl Verified {
+    /// Session id (32 hex digits).
+    #[wasm_bindgen(getter)]
+    pub fn sid(&self) -> String {
+        self.req.sid().to_hex()
+    }
+
+    /// The nonce's field in the session's store record (`n:<hex>`, `nen_core::store`).
+    #[wasm_bindgen(getter = nonceField)]
+    pub fn nonce_field(&self) -> String {
+        self.req.nonce_field()
+    }
+
+    /// The `now` of `recordNonce`, Unix ms: when the request was verified.
+    #[wasm_bindgen(getter = nowMs)]
+    pub fn now_ms(&self) -> f64 {
+        self.req.now_ms() as f64
+    }
+
+    /// Until when the nonce must be remembered: the request's time + window + `maxClockSkewMs`.
+    #[wasm_bindgen(getter = untilMs)]
+    pub fn until_ms(&self) -> f64 {
+        self.req.until_ms() as f64
+    }
+}
+
+#[wasm_bindgen]
+impl RotationStep {
+    /// The end of the old session's grace: what `retire` marks it with.
+    #[wasm_bindgen(getter = retireAtMs)]
+    pub fn retire_at_ms(&self) -> f64 {
+        self.step.retire_at_ms() as f64
+    }
+
+    /// The TTL to shorten the old record to.
+    #[wasm_bindgen(getter = retireTtlMs)]
+    pub fn retire_ttl_ms(&self) -> f64 {
+        self.step.retire_ttl_ms() as f64
     }
 }
 

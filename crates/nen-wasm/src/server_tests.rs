@@ -2,7 +2,7 @@
 //! (argument objects, result objects, thrown errors) are covered end to end by
 //! `packages/server/test/wasm-engine.test.mjs`.
 
-use crate::server::{EngineInit, Established, Parsed, RequestInput, ServerEngine};
+use crate::server::{EngineInit, Established, Opened, Parsed, RequestInput, ServerEngine};
 use crate::{rng, ClientHandshake, ClientSession, SignedRequest};
 use nen_core::handshake::ServerIdentity;
 use nen_core::rng::ChaChaRng;
@@ -90,20 +90,23 @@ fn requests_round_trip_through_the_wrapped_session() {
         );
         assert_eq!(parsed.sid(), est.sid);
         assert_eq!(parsed.method(), "POST");
-        let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
+        let verified = engine
+            .open_at(&mut parsed, &est.wrapped, None, NOW)
+            .unwrap();
+        // The nonce as the native RemoteStore spells it in the replay key.
+        let nonce = nen_core::wire::unb64(&header(&signed, "x-nen-nonce").unwrap()).unwrap();
+        let hex: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(verified.nonce_field(), format!("n:{hex}"));
+        assert_eq!(verified.until_ms(), (NOW + 30_000 + 5_000) as f64);
+        assert_eq!(verified.now_ms(), NOW as f64);
+        assert_eq!(verified.sid(), est.sid);
+        let opened = engine.recorded_as(verified, "ok").unwrap();
         assert_eq!(opened.sid(), est.sid);
         assert_eq!(opened.method(), "POST");
         assert_eq!(opened.timestamp(), NOW as f64);
         assert_eq!(opened.body_text().as_deref(), Some("{\"q\":1}"));
         assert_eq!(opened.mode(), mode);
         assert_eq!(opened.expires_at(), (NOW + 3_600_000) as f64);
-        // The nonce as the native RemoteStore spells it in the replay key.
-        let nonce = nen_core::wire::unb64(&header(&signed, "x-nen-nonce").unwrap()).unwrap();
-        let hex: String = nonce.iter().map(|b| format!("{b:02x}")).collect();
-        assert_eq!(opened.nonce_hex(), hex);
-        assert_eq!(opened.nonce_field(), format!("n:{hex}"));
-        assert_eq!(opened.remember_until(), (NOW + 30_000 + 5_000) as f64);
-        assert_eq!(opened.opened_at(), NOW as f64);
 
         let sealed = engine.seal_bytes(&opened, b"{\"ok\":true}", 201).unwrap();
         assert_eq!(
@@ -114,10 +117,59 @@ fn requests_round_trip_through_the_wrapped_session() {
 
         // Single use once verification started.
         assert_eq!(
-            err(engine.open_at(&mut parsed, &est.wrapped, NOW)),
+            err(open(&engine, &mut parsed, &est.wrapped, NOW)),
             "ISO-9000"
         );
     }
+}
+
+/// `open` and a fresh `record`: the request as a handler gets it.
+fn open(
+    engine: &ServerEngine,
+    parsed: &mut Parsed,
+    wrapped: &str,
+    now: u64,
+) -> Result<Opened, Error> {
+    let verified = engine.open_at(parsed, wrapped, None, now)?;
+    engine.recorded_as(verified, "ok")
+}
+
+#[test]
+fn record_outcomes_decide_and_fill_the_cache() {
+    let engine = engine();
+    let (client, est) = connect(&engine, "hybrid");
+    let outcome = |o: &str| {
+        let signed = sign(&client, "GET", "/x", None);
+        let mut parsed = parse(&engine, &signed, "GET", "/x");
+        let v = engine
+            .open_at(&mut parsed, &est.wrapped, None, NOW)
+            .unwrap();
+        engine.recorded_as(v, o).map(|_| ())
+    };
+    assert_eq!(err(outcome("replay")), "ISO-5001");
+    assert_eq!(err(outcome("-1")), "ISO-5001");
+    assert_eq!(err(outcome("maybe")), "ISO-8001");
+    assert_eq!(engine.cached_sessions() as usize, 0);
+    outcome("ok").unwrap();
+    assert_eq!(engine.cached_sessions() as usize, 1);
+    // Cached: no record needed to verify the next request, and a gone session leaves the cache.
+    let signed = sign(&client, "GET", "/x", None);
+    let mut parsed = parse(&engine, &signed, "GET", "/x");
+    let v = engine.open_cached_at(&mut parsed, NOW).unwrap().unwrap();
+    assert_eq!(err(engine.recorded_as(v, "gone")), "ISO-2002");
+    assert_eq!(engine.cached_sessions() as usize, 0);
+    let signed = sign(&client, "GET", "/x", None);
+    let mut parsed = parse(&engine, &signed, "GET", "/x");
+    assert!(engine.open_cached_at(&mut parsed, NOW).unwrap().is_none());
+    // A miss did not consume the request.
+    open(&engine, &mut parsed, &est.wrapped, NOW).unwrap();
+    // A retired record past its grace is expired.
+    let signed = sign(&client, "GET", "/x", None);
+    let mut parsed = parse(&engine, &signed, "GET", "/x");
+    assert_eq!(
+        err(engine.open_at(&mut parsed, &est.wrapped, Some(NOW), NOW)),
+        "ISO-2002"
+    );
 }
 
 #[test]
@@ -128,16 +180,21 @@ fn replay_records_follow_the_request_time() {
         .sign("GET", "/x", None, Some((NOW - 5_000) as f64), None)
         .unwrap();
     let mut parsed = parse(&engine, &signed, "GET", "/x");
-    let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
-    assert_eq!(opened.remember_until(), (NOW - 5_000 + 35_000) as f64);
+    let verified = engine
+        .open_at(&mut parsed, &est.wrapped, None, NOW)
+        .unwrap();
+    assert_eq!(verified.until_ms(), (NOW - 5_000 + 35_000) as f64);
+    let opened = engine.recorded_as(verified, "ok").unwrap();
     assert_eq!(opened.body_text(), None);
     // A request from the edge of the window: still its time + window + skew.
     let signed = client
         .sign("GET", "/x", None, Some((NOW - 30_000) as f64), None)
         .unwrap();
     let mut parsed = parse(&engine, &signed, "GET", "/x");
-    let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
-    assert_eq!(opened.remember_until(), (NOW + 5_000) as f64);
+    let verified = engine
+        .open_at(&mut parsed, &est.wrapped, None, NOW)
+        .unwrap();
+    assert_eq!(verified.until_ms(), (NOW + 5_000) as f64);
 }
 
 #[test]
@@ -149,9 +206,9 @@ fn open_fails_in_the_native_order_with_the_native_codes() {
 
     // The store value: not base64 is a store failure, another session's entry is corrupt.
     let mut parsed = parse(&engine, &signed, "PUT", "/api/x?y=1");
-    assert_eq!(err(engine.open_at(&mut parsed, "%%%", NOW)), "ISO-8001");
+    assert_eq!(err(open(&engine, &mut parsed, "%%%", NOW)), "ISO-8001");
     assert_eq!(
-        err(engine.open_at(&mut parsed, &other.wrapped, NOW)),
+        err(open(&engine, &mut parsed, &other.wrapped, NOW)),
         "ISO-8002"
     );
     // Under another wrapping key too.
@@ -161,32 +218,30 @@ fn open_fails_in_the_native_order_with_the_native_codes() {
     })
     .unwrap();
     assert_eq!(
-        err(foreign.open_at(&mut parsed, &est.wrapped, NOW)),
+        err(open(&foreign, &mut parsed, &est.wrapped, NOW)),
         "ISO-8002"
     );
     // Expired.
     assert_eq!(
-        err(engine.open_at(&mut parsed, &est.wrapped, NOW + 3_600_000)),
+        err(open(&engine, &mut parsed, &est.wrapped, NOW + 3_600_000)),
         "ISO-2002"
     );
     // None of these consumed the request.
-    engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
+    open(&engine, &mut parsed, &est.wrapped, NOW).unwrap();
 
     // Another target: the MAC fails before the window is looked at.
     let mut parsed = parse(&engine, &signed, "PUT", "/api/x?y=2");
     assert_eq!(
-        err(engine.open_at(&mut parsed, &est.wrapped, NOW + 60_000)),
+        err(open(&engine, &mut parsed, &est.wrapped, NOW + 60_000)),
         "ISO-3002"
     );
     let mut parsed = parse(&engine, &signed, "PUT", "/api/x?y=1");
     assert_eq!(
-        err(engine.open_at(&mut parsed, &est.wrapped, NOW + 30_001)),
+        err(open(&engine, &mut parsed, &est.wrapped, NOW + 30_001)),
         "ISO-3003"
     );
     let mut parsed = parse(&engine, &signed, "PUT", "/api/x?y=1");
-    engine
-        .open_at(&mut parsed, &est.wrapped, NOW + 30_000)
-        .unwrap();
+    open(&engine, &mut parsed, &est.wrapped, NOW + 30_000).unwrap();
 
     // Shape errors come from parse, before any session is needed.
     let mut bad = input(&signed, "PUT", "/api/x?y=1");
@@ -223,13 +278,13 @@ fn head_and_streams() {
 
     let signed = sign(&client, "HEAD", "/api/x", None);
     let mut parsed = parse(&engine, &signed, "HEAD", "/api/x");
-    let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
+    let opened = open(&engine, &mut parsed, &est.wrapped, NOW).unwrap();
     let h = engine.seal_head_status(&opened, 404).unwrap();
     client.open_head(&signed, 404.0, Some(h)).unwrap();
 
     let signed = sign(&client, "POST", "/api/chat", Some("{}"));
     let mut parsed = parse(&engine, &signed, "POST", "/api/chat");
-    let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
+    let opened = open(&engine, &mut parsed, &est.wrapped, NOW).unwrap();
     let mut stream = engine.stream_with(&opened, 32).unwrap();
     assert!(!stream.finished());
     let mut wire = String::new();
@@ -271,31 +326,49 @@ fn rotation_status_and_terminate() {
     let mut hs = client.begin_rotation(Some("mlkem768".into())).unwrap();
     let signed = sign(&client, "POST", "/api/nen/rotate", Some(hs.body().as_str()));
     let mut parsed = parse(&engine, &signed, "POST", "/api/nen/rotate");
-    let opened = engine.open_at(&mut parsed, &est.wrapped, NOW).unwrap();
-    let r = engine.rotate_at(&opened, NOW + 10).unwrap();
-    assert_eq!(r.grace_ms, 5_000);
-    assert_eq!(r.new.ttl_ms, 60_000);
-    assert_eq!(r.new.expires_at, NOW + 10 + 60_000);
-    assert_ne!(r.new.sid, est.sid);
+    let opened = open(&engine, &mut parsed, &est.wrapped, NOW).unwrap();
+    let step = engine.rotate_at(&opened, NOW + 10).unwrap();
+    assert_eq!(step.retire_at_ms(), (NOW + 10 + 5_000) as f64);
+    assert_eq!(step.retire_ttl_ms(), 5_000.0);
+    // The successor exists only once the old session is retired, once.
+    let again = engine.rotate_at(&opened, NOW + 10).unwrap();
+    assert_eq!(
+        err(engine.retired_as(&opened, again, "rotated", NOW + 10)),
+        "ISO-2004"
+    );
+    let gone = engine.rotate_at(&opened, NOW + 10).unwrap();
+    assert_eq!(
+        err(engine.retired_as(&opened, gone, "gone", NOW + 10)),
+        "ISO-2002"
+    );
+    let odd = engine.rotate_at(&opened, NOW + 10).unwrap();
+    assert_eq!(
+        err(engine.retired_as(&opened, odd, "yes", NOW + 10)),
+        "ISO-8001"
+    );
+    let (new, response) = engine.retired_as(&opened, step, "ok", NOW + 10).unwrap();
+    assert_eq!(new.ttl_ms, 60_000);
+    assert_eq!(new.expires_at, NOW + 10 + 60_000);
+    assert_ne!(new.sid, est.sid);
     // The answer is sealed under the old session, for the rotate request.
-    let inner = client.open(&signed, 200.0, &r.response).unwrap();
+    let inner = client.open(&signed, 200.0, &response).unwrap();
     let rotated = hs.finish(&inner, None).unwrap();
-    assert_eq!(rotated.sid().unwrap(), r.new.sid);
+    assert_eq!(rotated.sid().unwrap(), new.sid);
     assert_eq!(rotated.mode().unwrap(), "mlkem768");
     // The new session opens from its own wrapped entry, and only under its sid.
     let signed = sign(&rotated, "GET", "/api/nen/status", None);
     let mut parsed = parse(&engine, &signed, "GET", "/api/nen/status");
     assert_eq!(
-        err(engine.open_at(&mut parsed, &est.wrapped, NOW)),
+        err(open(&engine, &mut parsed, &est.wrapped, NOW)),
         "ISO-8002"
     );
-    let opened_new = engine.open_at(&mut parsed, &r.new.wrapped, NOW).unwrap();
-    let status = engine.status_sealed(&opened_new, None).unwrap();
+    let opened_new = open(&engine, &mut parsed, &new.wrapped, NOW).unwrap();
+    let status = engine.status_sealed(&opened_new, None, NOW).unwrap();
     assert_eq!(
         rotated.open(&signed, 200.0, &status).unwrap(),
         format!(
             "{{\"sid\":\"{}\",\"mode\":\"mlkem768\",\"exp\":{},\"v\":1}}",
-            r.new.sid,
+            new.sid,
             NOW + 10 + 60_000
         )
     );
@@ -303,7 +376,7 @@ fn rotation_status_and_terminate() {
     assert_eq!(err(engine.rotate_at(&opened_new, NOW)), "ISO-1001");
     let signed = sign(&rotated, "POST", "/api/nen/terminate", None);
     let mut parsed = parse(&engine, &signed, "POST", "/api/nen/terminate");
-    let term = engine.open_at(&mut parsed, &r.new.wrapped, NOW).unwrap();
+    let term = open(&engine, &mut parsed, &new.wrapped, NOW).unwrap();
     assert_eq!(err(engine.rotate_at(&term, NOW)), "ISO-1001");
     let body = engine.terminate_sealed(&term).unwrap();
     assert_eq!(

@@ -1,4 +1,4 @@
-// The WASM engine's session store: key names, time bounds and the per-isolate cache, over any
+// The WASM engine's session store: key names and the time bound on each operation over any
 // NenStoreAdapter; and the built-in in-memory adapter used when no adapter is configured.
 //
 // The layout is nen_core::store's (store-layout.ts, generated from it), so a native instance and
@@ -6,17 +6,12 @@
 // the wrapped entry, the end of its rotation grace once rotated, and its replay records; TTL = the
 // session's remaining life. Nothing can evict a replay record without the session it guards.
 //
-// One round trip per request on a warm isolate: wrapped sessions are cached here, so a request
-// costs only `recordNonce`, which checks the session still exists (a terminate, rotation or
-// expiry on another instance is seen at once) and records the nonce atomically. A miss adds one
-// `load`. The cache is filled only once a request verified and its nonce was recorded, and holds
-// at most CACHE_MAX entries, least recently used out first.
+// What the adapter's answers mean (`ok`/`gone`/`replay`, `ok`/`gone`/`rotated`), the order of
+// the steps and the cache of unwrapped sessions live in the core (nen_core::engine): this class
+// only moves values between the core and the adapter, under the time bound.
 
 import { NenError } from '../errors.js'
 import type { NenStoreAdapter } from './types.js'
-
-/** Wrapped sessions cached per isolate, at most (the native CACHE_MAX). */
-const CACHE_MAX = 10_000
 
 /** `Date.now()` that never steps back. */
 function monotonicClock(): () => number {
@@ -24,17 +19,13 @@ function monotonicClock(): () => number {
   return () => (last = Math.max(last, Date.now()))
 }
 
-/** A record as read from the store or the cache. */
+/** A record as read from the store. */
 export interface StoredRecord {
   entry: string
   retiredAt: number | null
 }
 
-interface Cached extends StoredRecord {
-  expiresAt: number
-}
-
-/** Why a store call failed: its own error, or the time bound. */
+/** Why a store operation did not answer in time. */
 class StoreTimeout extends Error {
   constructor(ms: number) {
     super(`store operation exceeded ${ms} ms`)
@@ -42,12 +33,12 @@ class StoreTimeout extends Error {
   }
 }
 
+/**
+ * The adapter's five operations on the session's record, each bounded by `timeoutMs`: a failure
+ * or a timeout is ISO-8001 (ISO-8003, a full store, passes through). The answers of `recordNonce`
+ * and `retire` go to the core as they are.
+ */
 export class WasmSessionStore {
-  // A Map iterates in insertion order: re-inserting on a hit makes the first key the least
-  // recently used one.
-  private readonly cache = new Map<string, Cached>()
-  private readonly now = monotonicClock()
-
   constructor(
     private readonly adapter: NenStoreAdapter,
     private readonly prefix: string,
@@ -89,18 +80,8 @@ export class WasmSessionStore {
     await this.bounded(() => this.adapter.put(this.key(sid), wrapped, Math.max(1, Math.ceil(ttlMs))))
   }
 
-  /** The record for `sid`: from the cache while unexpired, else the store; ISO-2002 if absent. */
+  /** The session's record; ISO-2002 when there is none. */
   async load(sid: string): Promise<StoredRecord> {
-    const hit = this.cache.get(sid)
-    if (hit && hit.expiresAt > this.now()) {
-      this.cache.delete(sid)
-      this.cache.set(sid, hit)
-      return hit
-    }
-    return this.fetch(sid)
-  }
-
-  private async fetch(sid: string): Promise<StoredRecord> {
     const r = await this.bounded(() => this.adapter.load(this.key(sid)))
     if (r == null) throw new NenError('ISO-2002')
     if (typeof r.entry !== 'string') throw new NenError('ISO-8001', { message: 'load answered a record without an entry' })
@@ -109,59 +90,21 @@ export class WasmSessionStore {
     return { entry: r.entry, retiredAt }
   }
 
-  /** The atomic replay check: 'gone' is ISO-2002, 'replay' ISO-5001, anything else ISO-8001. Caches the record on success. */
-  async recordNonce(sid: string, record: StoredRecord, expiresAt: number, nonce: string, nowMs: number, untilMs: number): Promise<void> {
-    const r = await this.bounded(() => this.adapter.recordNonce(this.key(sid), nonce, nowMs, untilMs))
-    switch (String(r)) {
-      case 'ok':
-        this.cache.delete(sid)
-        if (this.cache.size >= CACHE_MAX) this.cache.delete(this.cache.keys().next().value as string)
-        this.cache.set(sid, { ...record, expiresAt })
-        return
-      case 'gone':
-        this.cache.delete(sid)
-        throw new NenError('ISO-2002')
-      case 'replay':
-        throw new NenError('ISO-5001')
-      default:
-        throw new NenError('ISO-8001', { message: 'recordNonce answered neither ok, gone nor replay' })
-    }
+  /** The adapter's answer (`ok`, `gone` or `replay`), for the core to read. */
+  async recordNonce(sid: string, field: string, nowMs: number, untilMs: number): Promise<string> {
+    return String(await this.bounded(() => this.adapter.recordNonce(this.key(sid), field, nowMs, untilMs)))
   }
 
-  /** Deletes a session and its replay records everywhere (terminate). */
   async delete(sid: string): Promise<void> {
-    this.cache.delete(sid)
     await this.bounded(() => this.adapter.delete(this.key(sid)))
   }
 
-  /** Marks a session rotated and shortens its life to `ttlMs` from now, once (ISO-2004 after that). */
-  async retire(sid: string, atMs: number, ttlMs: number): Promise<void> {
-    this.cache.delete(sid)
-    const r = await this.bounded(() => this.adapter.retire(this.key(sid), atMs, Math.max(1, Math.ceil(ttlMs))))
-    switch (String(r)) {
-      case 'ok':
-        return
-      case 'gone':
-        throw new NenError('ISO-2002')
-      case 'rotated':
-        throw new NenError('ISO-2004')
-      default:
-        throw new NenError('ISO-8001', { message: 'retire answered neither ok, gone nor rotated' })
-    }
-  }
-
-  /** The session's effective end, read from the store (another instance may have rotated it). */
-  async retiredAt(sid: string): Promise<number | null> {
-    return (await this.fetch(sid)).retiredAt
-  }
-
-  /** Records cached in this isolate. */
-  get cached(): number {
-    return this.cache.size
+  /** The adapter's answer (`ok`, `gone` or `rotated`), for the core to read. */
+  async retire(sid: string, atMs: number, ttlMs: number): Promise<string> {
+    return String(await this.bounded(() => this.adapter.retire(this.key(sid), atMs, Math.max(1, Math.ceil(ttlMs)))))
   }
 }
 
-/** How often expired entries are swept from the memory adapter, at most. */
 const SWEEP_EVERY_MS = 1_000
 
 /** The in-memory adapter, with a view of its size for tests and monitoring. */

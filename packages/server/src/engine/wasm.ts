@@ -1,16 +1,16 @@
 // The Engine on the WebAssembly build of the Nen core (crates/nen-wasm's server exports), for
 // runtimes that cannot load the native addon: Next.js Edge, Cloudflare Workers, Deno, or Node
-// without a prebuilt binary. The same protocol steps, codes and check order as the native
-// NenServer with a JavaScript store; the store logic is src/store/remote.rs of the addon in
-// TypeScript (./wasm-store.ts), with the same key names and wrapped values, so native and edge
-// instances can share one store.
+// without a prebuilt binary. The steps, their order and what each store answer means are
+// nen_core::engine's, as in the native NenServer: this file moves values between the core and a
+// JavaScript store adapter (./wasm-store.ts), with the same key names and wrapped values, so
+// native and edge instances can share one store.
 //
 // Session keys never reach JavaScript: the core hands out handles (`Opened`) and wrapped
 // sessions (encrypted under the wrapping key, bound to their sid), which is all the store sees.
 
 import init, * as glue from '../../wasm/nen_wasm.js'
 import { wasmBase64 } from '../../wasm/nen_wasm_bytes.js'
-import type { Opened as CoreOpened, Parsed as CoreParsed, ServerEngine as CoreEngine, ServerEngineConfig } from '../../wasm/nen_wasm.js'
+import type { Opened as CoreOpened, Parsed as CoreParsed, ServerEngine as CoreEngine, ServerEngineConfig, Verified } from '../../wasm/nen_wasm.js'
 import { NenError, asNenError, errorReply } from '../errors.js'
 import { env } from '../env.js'
 import type { Engine, EngineOptions, EngineRequest, EngineStream, NenReply, NenStoreAdapter, Opened } from './types.js'
@@ -143,6 +143,8 @@ export interface WasmEngine extends Engine {
   ready(): Promise<void>
   /** The identity's public key (base64), or null without one; available once `ready()` resolved. */
   readonly identityPublicKey: string | null
+  /** Unwrapped sessions cached in this isolate (filled only after a request verified; at most 10 000). */
+  readonly cachedSessions: number
   /** Test builds of the core only (`testRngSeed`): moves the fixed clock; ISO-9001 otherwise. */
   setTestNow(nowMs: number): void
 }
@@ -206,18 +208,31 @@ class WasmEngineImpl implements WasmEngine {
     }
   }
 
-  /** Load the session (ISO-2002 if missing), verify and decrypt, then record the nonce. */
+  /**
+   * The session from the core's cache, else its record from the store (ISO-2002 if missing);
+   * verify and decrypt; record the nonce; the core reads the store's answer.
+   */
   private async openParsed(core: CoreEngine, parsed: CoreParsed): Promise<CoreOpened> {
     const sid = parsed.sid
-    const record = await this.store.load(sid)
-    const opened = call(() => core.open(parsed, record.entry, record.retiredAt ?? undefined))
+    let verified: Verified | undefined = call(() => core.openCached(parsed))
+    if (verified === undefined) {
+      const record = await this.store.load(sid)
+      verified = call(() => core.open(parsed, record.entry, record.retiredAt ?? undefined))
+    }
+    const v = verified
+    let outcome: string
     try {
-      await this.store.recordNonce(sid, record, opened.expiresAt, opened.nonceField, opened.openedAt, opened.rememberUntil)
+      outcome = await this.store.recordNonce(sid, v.nonceField, v.nowMs, v.untilMs)
     } catch (e) {
-      opened.free()
+      v.free()
       throw e
     }
-    return opened
+    return call(() => core.recorded(v, outcome))
+  }
+
+  /** Unwrapped sessions the core caches in this isolate (at most 10 000). */
+  get cachedSessions(): number {
+    return this.loaded ? this.loaded.cachedSessions : 0
   }
 
   seal(opened: Opened, json: string | Uint8Array, status?: number): string {
@@ -289,9 +304,17 @@ class WasmEngineImpl implements WasmEngine {
   private async action(core: CoreEngine, action: Action, opened: CoreOpened): Promise<NenReply> {
     switch (action) {
       case 'rotate': {
-        const r = call(() => core.rotate(opened))
-        // Claim the rotation first: a session has at most one successor.
-        await this.store.retire(opened.sid, opened.openedAt + r.graceMs, r.graceMs)
+        const step = call(() => core.rotate(opened))
+        // Claim the rotation first: a session has at most one successor (the core releases it
+        // only for the store's `ok`).
+        let outcome: string
+        try {
+          outcome = await this.store.retire(opened.sid, step.retireAtMs, step.retireTtlMs)
+        } catch (e) {
+          step.free()
+          throw e
+        }
+        const r = call(() => core.retired(opened, step, outcome))
         await this.store.put(r.newSid, r.newWrapped, r.ttlMs)
         return jsonReply(200, r.response)
       }
@@ -302,7 +325,8 @@ class WasmEngineImpl implements WasmEngine {
           call(() => core.terminateBody(opened)),
         )
       case 'status': {
-        const retiredAt = await this.store.retiredAt(opened.sid)
+        // The store's record, not a cache: another instance may have rotated it.
+        const { retiredAt } = await this.store.load(opened.sid)
         return jsonReply(
           200,
           call(() => core.statusBody(opened, retiredAt ?? undefined)),

@@ -62,8 +62,21 @@ function httpTables(rows) {
       const same = SAME_STACK[id] ? rows.get(`http.${m}.${SAME_STACK[id]}`) : null
       const cpu = r.extraUs === null || r.extraUs === undefined ? fmtUs(r.serverUs) : `${fmtUs(r.serverUs)} + Redis ${fmtUs(r.extraUs)}`
       out.push(
-        `| ${r.name} | ${spreadRate(r.rps)} | ${same ? x(r.rps.median / same.rps.median) : '–'} | ${raw ? x(r.rps.median / raw.rps.median) : '–'} | ${fmtUs(r.p50)} | ${fmtUs(r.p99)} | ${cpu} | ${r.genCores.toFixed(2)} |`,
+        `| ${r.name} | ${spreadRate(r.rps)} | ${same ? x(r.rps.median / same.rps.median) : '–'} | ${raw ? x(r.rps.median / raw.rps.median) : '–'} | ${fmtUs(r.p50)} | ${fmtUs(r.p99)} | ${cpu} | ${r.serverCores.toFixed(2)} | ${r.genCores.toFixed(2)} |`,
       )
+    }
+  }
+  const checks = ['post', 'get'].map((m) => rows.get(`gencheck.${m}`)).filter((r) => r && !r.skipped)
+  if (checks.length > 0) {
+    out.push(
+      '\n### Load generator check\n',
+      'Our generator and wrk (`-t1 -c32`, C) against the same raw node:http server, rounds alternating. A ratio near 1 means our generator is not what limits the fastest plain row, nor the slower ones.\n',
+      '| server | our generator req/s median (min–max) | its cores (max) | wrk req/s median (min–max) | ours ÷ wrk | wrk p50 / p99 µs |',
+      '|---|---|---|---|---|---|',
+    )
+    for (const r of checks) {
+      const what = r.id.endsWith('post') ? 'POST 1 KiB' : 'GET'
+      out.push(`| ${r.name}, ${what} | ${spreadRate(r.ours)} | ${r.oursGenCores.toFixed(2)} | ${spreadRate(r.wrk)} | ${x(r.ours.median / r.wrk.median)} | ${fmtUs(r.p50)} / ${fmtUs(r.p99)} |`)
     }
   }
   const hs = [...rows.values()].filter((r) => r.id.startsWith('hs.'))

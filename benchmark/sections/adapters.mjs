@@ -54,7 +54,7 @@ async function webHandlers(rows, engines) {
     nenCases.push({ engine, session, post, get })
   }
   if ((await call(plainPost, webRequest('POST', '/api/echo', {}, JSON_1K))) !== JSON_1K) throw new Error('plain Web echo answered other JSON')
-  const iterations = scale(3_000)
+  const iterations = scale(1_500)
   for (const method of ['POST', 'GET']) {
     const body = method === 'POST' ? JSON_1K : undefined
     const results = await compare([

@@ -58,7 +58,7 @@ async function requests(gen, redis, wrappingKey) {
       }))
       const results = await compareHttp(gen, cases)
       rows.push(...results)
-      rows.push(await generatorCheck(results[0], { port: servers['node-plain'].port, method, path: '/api/echo', body }))
+      rows.push(await generatorCheck(gen, results[0], { port: servers['node-plain'].port, method, path: '/api/echo', body }))
     }
   } finally {
     for (const s of Object.values(servers)) await s.stop()
@@ -67,20 +67,29 @@ async function requests(gen, redis, wrappingKey) {
 }
 
 /**
- * wrk against the fastest plain server, right after our generator measured it: if wrk gets no
- * more out of it, our generator is not the limit. Skipped (and said so) without wrk.
+ * Our generator and wrk against the fastest plain server, rounds alternating (ours, wrk, ours,
+ * wrk ...) so both see the same server and the same machine: if wrk gets no more out of it, our
+ * generator is not the limit. Skipped (and said so) without wrk.
  */
-async function generatorCheck(ours, target) {
+async function generatorCheck(gen, ours, target) {
   const id = `gencheck.${target.method.toLowerCase()}`
   if (!hasWrk()) {
     console.log('  generator check skipped: no wrk (apt-get install wrk)')
     return { id, skipped: true }
   }
-  const runs = []
-  for (let k = 0; k < HTTP_ROUNDS; k++) runs.push(await wrkRun({ ...target, connections: CONNECTIONS, seconds: Math.max(1, Math.round(HTTP_ROUND_S)) }))
-  const rps = summary(runs.map((r) => r.rps))
-  console.log(`  generator check, ${ours.name}: wrk -t1 -c${CONNECTIONS} ${fmtRate(rps.median)} req/s against ours ${fmtRate(ours.rps.median)} (${(ours.rps.median / rps.median).toFixed(2)}x)`)
-  return { id, name: ours.name, ours: ours.rps, oursGenCores: ours.genCores, wrk: rps, p50: summary(runs.map((r) => r.p50)).median, p99: summary(runs.map((r) => r.p99)).median }
+  const seconds = Math.max(1, Math.round(HTTP_ROUND_S))
+  const mine = []
+  const theirs = []
+  for (let k = 0; k < HTTP_ROUNDS; k++) {
+    await gen.call('prepare', { name: ours.id, count: Math.round(ours.rps.median * seconds) })
+    const r = await gen.call('run', { name: ours.id, connections: CONNECTIONS })
+    mine.push({ rps: (r.count / r.elapsedUs) * 1e6, cores: r.genCpuUs / r.elapsedUs })
+    theirs.push(await wrkRun({ ...target, connections: CONNECTIONS, seconds }))
+  }
+  const a = summary(mine.map((r) => r.rps))
+  const b = summary(theirs.map((r) => r.rps))
+  console.log(`  generator check, ${ours.name}: ours ${fmtRate(a.median)} req/s, wrk -t1 -c${CONNECTIONS} ${fmtRate(b.median)} req/s (ours ÷ wrk ${(a.median / b.median).toFixed(2)}x)`)
+  return { id, name: ours.name, ours: a, oursGenCores: Math.max(...mine.map((r) => r.cores)), wrk: b, p50: summary(theirs.map((r) => r.p50)).median, p99: summary(theirs.map((r) => r.p99)).median }
 }
 
 async function handshakes(gen) {

@@ -1,7 +1,8 @@
 'use strict'
 // Entry point of @withnen/server-native: the generated binding (index.js) plus NenError.
-// Native failures cross the boundary as `Error("ISO-xxxx: message")`; every exported method is
-// wrapped here so callers only ever see a NenError with code, status and message.
+// Native failures cross the boundary as errors whose `code` the addon sets (napi's custom
+// status); every exported method is wrapped here so callers see a NenError with code, status
+// and message.
 
 const native = require('./index.js')
 
@@ -28,13 +29,12 @@ class NenError extends Error {
   }
 }
 
-const CODED = /^(ISO-\d{4}): ([\s\S]*)$/
+const CODE = /^ISO-\d{4}$/
 
-/** Converts a native error to a NenError; other values pass through unchanged. */
+/** Re-classes a native error (its `code` set at the source) as a NenError; other values pass through unchanged. */
 function toNenError(e) {
   if (e instanceof NenError) return e
-  const m = e && typeof e.message === 'string' ? CODED.exec(e.message) : null
-  return m ? new NenError(m[1], m[2]) : e
+  return e instanceof Error && typeof e.code === 'string' && CODE.test(e.code) ? new NenError(e.code, e.message) : e
 }
 
 /**

@@ -329,6 +329,30 @@ test('options are validated', () => {
   assert.equal(typeof new nen.NenServer().setTestNow, 'undefined')
 })
 
+test('errors carry their code from the source: the raw binding, sync and async, no message parsing', async () => {
+  // index.js is the generated binding without nen.js's re-classing.
+  const raw = require('../index.js')
+  const server = new raw.NenServer()
+  const bad = { method: 'GET', url: '/', headers: { 'x-nen-version': '1' } }
+  const coded = (code, detail) => (e) => {
+    assert.ok(e instanceof Error)
+    assert.equal(e.code, code)
+    assert.doesNotMatch(e.message, /^ISO-/, 'the code is a property, not a message prefix')
+    if (detail) assert.match(e.message, detail)
+    return true
+  }
+  assert.throws(() => server.openSync(bad), coded('ISO-2003'))
+  await assert.rejects(server.open(bad), coded('ISO-2003'))
+  assert.throws(() => server.handshakeSync('{'), coded('ISO-6001'))
+  await assert.rejects(server.handshake('{'), coded('ISO-6001'))
+  // Each ISO-9001 names the option at fault.
+  assert.throws(() => new raw.NenServer({ maxBodyBytes: 10 }), coded('ISO-9001', /maxBodyBytes/))
+  assert.throws(() => new raw.NenServer({ modes: ['rsa'] }), coded('ISO-9001', /modes/))
+  // The package's NenError keeps that code and message and adds the status.
+  assert.throws(() => new nen.NenServer({ maxBodyBytes: 10 }), (e) => e instanceof nen.NenError && e.code === 'ISO-9001' && e.status === 500 && /maxBodyBytes/.test(e.message))
+  await assert.rejects(new nen.NenServer().open(bad), (e) => e instanceof nen.NenError && e.code === 'ISO-2003' && e.status === 401)
+})
+
 test('describeNenCode and the catalogue', () => {
   const info = nen.describeNenCode('ISO-3002')
   assert.equal(info.status, 401)

@@ -2,7 +2,7 @@
 //! (server to server) and for this package's own tests. Browsers use `@withnen/client` (WASM).
 //! As on the server, session keys stay in Rust.
 
-use crate::error::{js_error, OrJs};
+use crate::error::{js_error, OrJs, Result};
 use crate::rng::{now_ms, with_rng};
 use napi::bindgen_prelude::*;
 use napi_derive::napi;

@@ -69,7 +69,7 @@ pub struct NenIdentity {
 
 /// Generates a new ML-DSA-65 server identity.
 #[napi]
-pub fn generate_identity() -> napi::Result<NenIdentity> {
+pub fn generate_identity() -> error::Result<NenIdentity> {
     let (id, seed) = rng::with_rng(ServerIdentity::generate).map_err(error::js_error)?;
     Ok(NenIdentity {
         public_key: b64(id.public_key()),

@@ -8,7 +8,7 @@
 //! `handshake()` runs on a tokio worker so bursts do not stall the event loop, `handshakeSync()`
 //! inline. Results are strings (the JSON JS sends as-is), not fresh Buffers, which cost 3-4.5 µs.
 
-use crate::error::{js_error, OrJs};
+use crate::error::{config_error, js_error, napi_failure, rejection, OrJs, Result};
 use crate::options::{NenServerOptions, StoreOptions};
 use crate::rng::{now_ms, with_rng};
 use crate::store::{Dispatch, JsBackend, MemoryStore, RedisBackend, RemoteStore, Store, Target};
@@ -341,10 +341,6 @@ fn policy_from(o: &NenServerOptions) -> std::result::Result<ServerPolicy, Config
     })
 }
 
-fn config_error(e: ConfigError) -> napi::Error {
-    napi::Error::from_reason(e.message())
-}
-
 fn parse(req: &NenRequest, max_body: usize) -> std::result::Result<ParsedRequest, NenErr> {
     let body = req.body.as_ref().map(bytes_of);
     let h = &req.headers;
@@ -540,7 +536,8 @@ impl NenServer {
                 f.build_threadsafe_function()
                     .callee_handled::<false>()
                     .weak::<true>()
-                    .build()?,
+                    .build()
+                    .map_err(napi_failure)?,
             ),
             None => None,
         };
@@ -582,10 +579,10 @@ impl NenServer {
         body: Either<String, Buffer>,
     ) -> Result<PromiseRaw<'e, NenReply>> {
         let inner = self.inner.clone();
-        env.spawn_future(async move {
+        settle(env, async move {
             let now = inner.now();
-            let (session, response) = inner.handshake_compute(bytes_of(&body), now).or_js()?;
-            inner.store.put(session, now).await.or_js()?;
+            let (session, response) = inner.handshake_compute(bytes_of(&body), now)?;
+            inner.store.put(session, now).await?;
             Ok(json_reply(200, response))
         })
     }
@@ -611,7 +608,7 @@ impl NenServer {
     ) -> Result<PromiseRaw<'e, OpenedRequest>> {
         let inner = self.inner.clone();
         let parsed = parse(&request, inner.config.max_body);
-        env.spawn_future(async move { inner.open(parsed.or_js()?).await.or_js() })
+        settle(env, async move { inner.open(parsed?).await })
     }
 
     /// `open()` inline on the JS thread (memory store only): no thread hop at all.
@@ -729,7 +726,10 @@ impl NenServer {
         request: NenRequest,
     ) -> Result<PromiseRaw<'e, NenReply>> {
         let inner = self.inner.clone();
-        env.spawn_future(async move { Ok(inner.lifecycle(action, request).await) })
+        settle(
+            env,
+            async move { Ok(inner.lifecycle(action, request).await) },
+        )
     }
 }
 
@@ -740,6 +740,17 @@ pub struct MemoryStats {
     pub sessions: u32,
     /// Replay nonces currently remembered.
     pub nonces: u32,
+}
+
+/// A promise settled with the future's value, or rejected with its coded error.
+fn settle<'e, T: ToNapiValue + Send + 'static>(
+    env: &'e Env,
+    fut: impl std::future::Future<Output = std::result::Result<T, NenErr>> + Send + 'static,
+) -> Result<PromiseRaw<'e, T>> {
+    env.spawn_future_with_callback(async move { Ok(fut.await) }, |env, r| {
+        r.map_err(|e| rejection(env, js_error(e)))
+    })
+    .map_err(napi_failure)
 }
 
 fn status_of(status: Option<u32>) -> Result<u16> {

@@ -89,9 +89,13 @@ pub struct ConfigError {
 impl ConfigError {
     /// The message thrown to JavaScript.
     pub fn message(&self) -> String {
+        format!("{}: {}", Error::InvalidConfiguration.code(), self.detail())
+    }
+
+    /// The same without the code: `"Invalid Nen configuration: <option> <what it must be>"`.
+    pub fn detail(&self) -> String {
         format!(
-            "{}: {}: {} {}",
-            Error::InvalidConfiguration.code(),
+            "{}: {} {}",
             Error::InvalidConfiguration.message(),
             self.option,
             self.must

@@ -1,12 +1,11 @@
 //! Failures crossing into JavaScript.
 //!
 //! Exported functions return `Result<_, NenJsError>`; wasm-bindgen throws the `Err` as the
-//! `Error` built here. The message is exactly `"ISO-xxxx: <catalogue message>"` (for an invalid
-//! option, followed by `": <option> <what it must be>"`), the form the native addon throws, so
-//! one `/^(ISO-\d{4}): /` parser in the TypeScript client handles both; `code`, `status` and
-//! `authenticated` are also set as properties. `authenticated` is true only for a failure the
-//! server sealed for the request. Only catalogue text ever reaches JS: no Rust type names, key
-//! material or plaintext.
+//! `Error` built here: `code` (`ISO-xxxx`), `status` and `authenticated` are set on it at the
+//! source, as the native addon sets `code`, and the message is the catalogue message (for an
+//! invalid option, which option and what it must be). The TypeScript packages read `code`, never
+//! the message. `authenticated` is true only for a failure the server sealed for the request.
+//! Only catalogue text ever reaches JS: no Rust type names, key material or plaintext.
 
 use nen_core::server::ConfigError;
 use nen_core::Error;
@@ -58,12 +57,12 @@ impl From<NenJsError> for JsValue {
     fn from(e: NenJsError) -> JsValue {
         let info = e.error.info();
         let message = match e.config {
-            Some(c) => c.message(),
-            None => format!("{}: {}", info.code, info.message),
+            Some(c) => c.detail(),
+            None => String::from(info.message),
         };
         let err = js_sys::Error::new(&message);
         // Reflect::set only fails on frozen objects or throwing setters; a fresh Error has
-        // neither, and the message already carries the code should it ever fail.
+        // neither.
         let _ = js_sys::Reflect::set(&err, &"code".into(), &info.code.into());
         let _ = js_sys::Reflect::set(&err, &"status".into(), &f64::from(info.status).into());
         let _ = js_sys::Reflect::set(&err, &"authenticated".into(), &e.authenticated.into());

@@ -51,15 +51,17 @@ function describeNenCodeSync(code: string): NenCodeInfo | null {
 /** Describes an error code (`ISO-3002` or `3002`); null for unknown codes. */
 export { describeNenCodeSync as describeNenCode }
 
-const CODED = /^(ISO-\d{4}): ([\s\S]*)$/
+const CODE = /^ISO-\d{4}$/
 
-/** Converts an error thrown by the WASM core into a NenError; other values pass through. */
+/** Converts an error thrown by the WASM core (its `code` set at the source) into a NenError; other values pass through. */
 export function toNenError(e: unknown): unknown {
   if (e instanceof NenError) return e
-  const m = e instanceof Error ? CODED.exec(e.message) : null
-  // The core marks failures the server sealed for the request.
-  const authenticated = (e as { authenticated?: unknown } | null)?.authenticated === true
-  return m ? new NenError(m[1], { message: authenticated ? undefined : m[2], authenticated }) : e
+  if (!(e instanceof Error)) return e
+  const { code, authenticated } = e as Error & { code?: unknown; authenticated?: unknown }
+  if (typeof code !== 'string' || !CODE.test(code)) return e
+  // The core marks failures the server sealed for the request; those keep the catalogue text.
+  const sealed = authenticated === true
+  return new NenError(code, { message: sealed ? undefined : e.message, authenticated: sealed })
 }
 
 /** Runs a core call, turning its errors into NenErrors. */

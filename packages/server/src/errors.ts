@@ -58,24 +58,19 @@ export function errorBody(code: string): string {
   return JSON.stringify({ error: { code, message: describeNenCode(code)?.message ?? 'Internal error' } })
 }
 
-const CODED = /^(ISO-\d{4}): ([\s\S]*)$/
 const CODE = /^ISO-\d{4}$/
 
 /**
- * The NenError for `e`, or null. Recognised by shape, not `instanceof`: the ESM and CJS builds
- * and each entry point carry their own class, and the native addon and @withnen/client have
- * theirs; a coded error from any of them keeps its code.
+ * The NenError for `e`, or null. Recognised by its `code`, set at the source by both cores, not
+ * by `instanceof`: the ESM and CJS builds and each entry point carry their own class, and the
+ * native addon and @withnen/client have theirs; a coded error from any of them keeps its code.
  */
 export function asNenError(e: unknown): NenError | null {
   if (e instanceof NenError) return e
   if (!(e instanceof Error)) return null
   const { code, status } = e as Error & { code?: unknown; status?: unknown }
-  if (e.name === 'NenError' && typeof code === 'string' && CODE.test(code)) {
-    return new NenError(code, { message: e.message, status: typeof status === 'number' ? status : undefined, cause: e })
-  }
-  // The native core's raw form, "ISO-xxxx: message".
-  const m = CODED.exec(e.message)
-  return m ? new NenError(m[1], { message: m[2], cause: e }) : null
+  if (typeof code !== 'string' || !CODE.test(code)) return null
+  return new NenError(code, { message: e.message, status: typeof status === 'number' ? status : undefined, cause: e })
 }
 
 /** The code to report for any failure: its own if coded, else ISO-9000. */

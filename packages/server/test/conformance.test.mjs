@@ -20,6 +20,7 @@ const require = createRequire(import.meta.url)
 const redisSupport = require('../../../__test__/support/redis.js')
 
 const TOKEN = `conformance-${randomBytes(8).toString('hex')}`
+const identity = createRequire(import.meta.url)('../../../nen.js').generateIdentity()
 const wrappingKey = randomBytes(32).toString('base64')
 const CLUSTER = [16711, 16712, 16713]
 let redis
@@ -86,7 +87,8 @@ for (const [name, engine, makeStore, instances] of CONFIGS) {
       const store = makeStore()
       const app = createApp()
       servers = []
-      for (let i = 0; i < instances; i++) servers.push(await nodeServer(app, { nen: createNen({ engine, store: store(), rotationGraceMs: 20_000, onError: () => {} }) }))
+      for (let i = 0; i < instances; i++)
+        servers.push(await nodeServer(app, { nen: createNen({ engine, store: store(), rotationGraceMs: 20_000, identitySecretKey: identity.secretKey, onError: () => {} }) }))
       let n = 0
       balance = (url, init) => fetch(String(url).replace('http://lb', servers[n++ % servers.length].url), init)
       servers.app = app
@@ -96,6 +98,69 @@ for (const [name, engine, makeStore, instances] of CONFIGS) {
     test('the full client scenario: every method, streams, lifecycle, nothing readable on the wire', { timeout: 30000 }, async () => {
       const wire = []
       await fullRoundTrip('http://lb', recordingFetch(wire, balance), { wire, app: servers.app })
+    })
+
+    test('every key exchange, with and without the pinned server identity', async () => {
+      for (const keyExchange of ['hybrid', 'mlkem768']) {
+        for (const identityMode of ['tls', 'pqc']) {
+          const pin = identityMode === 'pqc' ? { serverIdentityKey: identity.publicKey } : {}
+          const client = new NenClient('http://lb', { fetch: balance, keyExchange, identityMode, ...pin })
+          const r = await client.nenFetch('/api/echo?k=1', { method: 'PATCH', body: { keyExchange, identityMode } })
+          assert.deepEqual(await r.json(), { method: 'PATCH', body: { keyExchange, identityMode }, query: { k: '1' } })
+          assert.equal((await client.status()).mode, keyExchange)
+        }
+      }
+      // A client pinning another identity refuses the handshake.
+      const other = createRequire(import.meta.url)('../../../nen.js').generateIdentity()
+      const wrongPin = new NenClient('http://lb', { fetch: balance, identityMode: 'pqc', serverIdentityKey: other.publicKey })
+      await rejectsWith(wrongPin.nenFetch('/api/echo'), 'ISO-3006')
+    })
+
+    test('request errors: the same code, status and order on every engine and store; none consumes the request', async () => {
+      const session = await rawSession(balance)
+      const good = session.sign('POST', '/api/echo', '{"a":1}')
+      const ts = good.headers['x-nen-timestamp']
+      // [case, path, header overrides (null: removed), body, code, status]
+      const cases = [
+        ['another protocol version', '/api/echo', { 'x-nen-version': '2' }, good.body, 'ISO-1005', 400],
+        ['no session header', '/api/echo', { 'x-nen-session': null }, good.body, 'ISO-2003', 401],
+        ['no signature', '/api/echo', { 'x-nen-signature': null }, good.body, 'ISO-3001', 401],
+        ['no nonce', '/api/echo', { 'x-nen-nonce': null }, good.body, 'ISO-3005', 401],
+        ['a timestamp that is not a number', '/api/echo', { 'x-nen-timestamp': 'soon' }, good.body, 'ISO-3008', 401],
+        ['a timestamp with a leading zero', '/api/echo', { 'x-nen-timestamp': `0${ts}` }, good.body, 'ISO-3008', 401],
+        ['an unknown session', '/api/echo', { 'x-nen-session': 'f'.repeat(32) }, good.body, 'ISO-2002', 401],
+        ['a body that is not an envelope', '/api/echo', {}, '{"nope":1}', 'ISO-6001', 400],
+        ['a query added by a hop', '/api/echo?a=1', {}, good.body, 'ISO-3002', 401],
+        ['another target', '/api/items', {}, good.body, 'ISO-3002', 401],
+        ['an idempotency key added by a hop', '/api/echo', { 'x-nen-idempotency-key': 'k1' }, good.body, 'ISO-3002', 401],
+        ['a request from outside the window', '/api/echo', { 'x-nen-timestamp': String(Number(ts) - 120_000) }, good.body, 'ISO-3002', 401],
+      ]
+      for (const [what, path, over, body, code, status] of cases) {
+        const headers = { ...good.headers }
+        for (const [k, v] of Object.entries(over)) {
+          if (v === null) delete headers[k]
+          else headers[k] = v
+        }
+        const r = await balance(`http://lb${path}`, { method: 'POST', headers, body })
+        assert.equal(r.status, status, what)
+        assert.equal(r.headers.get('x-nen-error'), code, what)
+        assert.equal((await r.json()).error.code, code, what)
+      }
+      // Another spelling of the same target: verified as sent, so refused.
+      const q = session.sign('GET', '/api/echo?a=1')
+      const respelt = await balance('http://lb/api/echo?a=%31', { headers: q.headers })
+      assert.deepEqual([respelt.status, (await respelt.json()).error.code], [401, 'ISO-3002'])
+      // The lifecycle routes check method and body before anything else.
+      const status = session.sign('POST', '/api/nen/status', '{}')
+      const s = await balance('http://lb/api/nen/status', { method: 'POST', headers: status.headers, body: status.body })
+      assert.deepEqual([s.status, (await s.json()).error.code], [405, 'ISO-6007'])
+      const term = session.sign('POST', '/api/nen/terminate', '{}')
+      const t = await balance('http://lb/api/nen/terminate', { method: 'POST', headers: term.headers, body: term.body })
+      assert.deepEqual([t.status, (await t.json()).error.code], [400, 'ISO-6008'])
+      // None of the failures recorded the nonce: the genuine request still passes, once.
+      const ok = await balance('http://lb/api/echo', { method: 'POST', headers: good.headers, body: good.body })
+      assert.equal(ok.status, 200)
+      assert.deepEqual(JSON.parse(session.open(good, 200, await ok.text())).body, { a: 1 })
     })
 
     test('a captured request replayed to any instance: ISO-5001; re-sent elsewhere: ISO-3002', async () => {

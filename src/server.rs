@@ -581,7 +581,9 @@ impl NenServer {
         let inner = self.inner.clone();
         settle(env, async move {
             let now = inner.now();
-            let (session, response) = inner.handshake_compute(bytes_of(&body), now)?;
+            let compute = inner.clone();
+            let (session, response) =
+                on_cpu_pool(move || compute.handshake_compute(bytes_of(&body), now)).await?;
             inner.store.put(session, now).await?;
             Ok(json_reply(200, response))
         })
@@ -740,6 +742,24 @@ pub struct MemoryStats {
     pub sessions: u32,
     /// Replay nonces currently remembered.
     pub nonces: u32,
+}
+
+/// Runs CPU-bound work (a handshake's key exchange: 100-300 µs) on tokio's blocking pool, at
+/// most one job per core at once. Never on the runtime's workers: they carry every store round
+/// trip, and a burst of handshakes there would delay the requests of established sessions. The
+/// permit makes a burst queue here instead of spawning a thread per handshake.
+async fn on_cpu_pool<T: Send + 'static>(
+    f: impl FnOnce() -> std::result::Result<T, NenErr> + Send + 'static,
+) -> std::result::Result<T, NenErr> {
+    static PERMITS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    let permits = PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    });
+    let _permit = permits.acquire().await.map_err(|_| NenErr::Internal)?;
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|_| NenErr::Internal)?
 }
 
 /// A promise settled with the future's value, or rejected with its coded error.

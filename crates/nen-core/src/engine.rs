@@ -190,6 +190,10 @@ impl Rotation {
     pub fn retire_at_ms(&self) -> u64 {
         self.retire_at_ms
     }
+    /// The time of the rotation: the successor's record TTL counts from it.
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
     /// The TTL to shorten the old session's record to.
     pub fn retire_ttl_ms(&self) -> u64 {
         ttl_ms(self.retire_at_ms, self.now_ms)

@@ -588,8 +588,10 @@ impl ServerEngine {
         now: u64,
     ) -> Result<(Established, String), Error> {
         let outcome = Retired::parse(outcome).ok_or(Error::StoreUnavailable)?;
+        // The successor's TTL counts from the rotation, as natively (`put(successor, now)`).
+        let at = step.step.now_ms().min(now);
         let (successor, response) = step.step.retired(outcome)?;
-        let new = self.established(&successor, response, now)?;
+        let new = self.established(&successor, response, at)?;
         let sealed = self.seal_bytes(opened, new.response.as_bytes(), 200)?;
         Ok((new, sealed))
     }

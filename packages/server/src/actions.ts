@@ -30,7 +30,7 @@ export const requestBodyLimit = (nen: { maxBodyBytes: number }): BodyLimit => ({
  * The lifecycle actions always resolve to the reply to send (plain before authentication, sealed
  * after it); a handshake rejects with its plain error.
  */
-export function runAction(engine: Engine, action: NenAction, method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<NenReply> {
+export function runAction(engine: Engine, action: NenAction, method: string, url: string, headers: Record<string, string>, body: string | Uint8Array | undefined): Promise<NenReply> {
   if (action === 'handshake') return engine.handshake(body ?? '')
   return engine[action]({ method, url, headers, body })
 }

@@ -41,17 +41,15 @@ export function originTarget(req: NodeRequest): string {
   return t
 }
 
-const decoder = new TextDecoder()
-
 /** What a body parser left, as the raw envelope; undefined if none ran. */
-function parsedBody(req: NodeRequest): { text: string | undefined } | undefined {
+function parsedBody(req: NodeRequest): { text: string | Uint8Array | undefined } | undefined {
   // body-parser (express.json() and friends) marks a body it consumed with `_body`; Express 4
   // also sets `req.body = {}` when it did not, which must not be mistaken for a body.
   const consumed = (req as { _body?: unknown })._body === true || (req.readableEnded === true && req.body !== undefined)
   if (!consumed) return undefined
   const b = req.body
   if (typeof b === 'string') return { text: b === '' ? undefined : b }
-  if (b instanceof Uint8Array) return { text: b.byteLength === 0 ? undefined : decoder.decode(b) }
+  if (b instanceof Uint8Array) return { text: b.byteLength === 0 ? undefined : b }
   // The signature covers the ciphertext's length and tag, not the envelope's bytes, so a parsed
   // {"ct"} serialised again verifies exactly as sent; any extra field is kept, and refused.
   if (b !== null && typeof b === 'object') return { text: JSON.stringify(b) }
@@ -59,10 +57,11 @@ function parsedBody(req: NodeRequest): { text: string | undefined } | undefined 
 }
 
 /**
- * The raw body (undefined when empty), refused with `limit.code` (ISO-4005, or ISO-1008 for a handshake) past `limit.bytes` before it is all
+ * The raw body as read, bytes not decoded (the engine takes them as they are; undefined when
+ * empty), refused with `limit.code` (ISO-4005, or ISO-1008 for a handshake) past `limit.bytes` before it is all
  * in memory.
  */
-export function readBody(req: NodeRequest, limit: BodyLimit): Promise<string | undefined> {
+export function readBody(req: NodeRequest, limit: BodyLimit): Promise<string | Uint8Array | undefined> {
   const parsed = parsedBody(req)
   if (parsed) return Promise.resolve(parsed.text)
   // Consumed by something that left nothing behind: waiting for 'end' would wait forever.
@@ -88,14 +87,14 @@ export function readBody(req: NodeRequest, limit: BodyLimit): Promise<string | u
     const onEnd = () => {
       done()
       if (total === 0) return resolve(undefined)
-      if (chunks.length === 1) return resolve(decoder.decode(chunks[0]))
+      if (chunks.length === 1) return resolve(chunks[0])
       const all = new Uint8Array(total)
       let at = 0
       for (const c of chunks) {
         all.set(c, at)
         at += c.byteLength
       }
-      resolve(decoder.decode(all))
+      resolve(all)
     }
     const onError = (e: unknown) => {
       done()

@@ -15,19 +15,17 @@ export function nenHeaders(headers: Headers): Record<string, string> {
   return out
 }
 
-const decoder = new TextDecoder()
-
 /**
- * The body as text (undefined when empty), refused with `limit.code` (ISO-4005, or ISO-1008 for a handshake) past `limit.bytes` before it is
+ * The body as read, bytes not decoded (undefined when empty), refused with `limit.code` (ISO-4005, or ISO-1008 for a handshake) past `limit.bytes` before it is
  * all in memory: a declared length is checked up front, an undeclared one while reading.
  */
-export async function readBody(req: Request, limit: BodyLimit): Promise<string | undefined> {
+export async function readBody(req: Request, limit: BodyLimit): Promise<Uint8Array | undefined> {
   if (!req.body) return undefined
   const declared = req.headers.get('content-length')
   if (declared !== null) {
     if (Number(declared) > limit.bytes) throw new NenError(limit.code)
-    const text = await req.text()
-    return text === '' ? undefined : text
+    const bytes = new Uint8Array(await req.arrayBuffer())
+    return bytes.byteLength === 0 ? undefined : bytes
   }
   const reader = req.body.getReader()
   const chunks: Uint8Array[] = []
@@ -43,14 +41,14 @@ export async function readBody(req: Request, limit: BodyLimit): Promise<string |
     chunks.push(value)
   }
   if (total === 0) return undefined
-  if (chunks.length === 1) return decoder.decode(chunks[0])
+  if (chunks.length === 1) return chunks[0]
   const all = new Uint8Array(total)
   let at = 0
   for (const c of chunks) {
     all.set(c, at)
     at += c.byteLength
   }
-  return decoder.decode(all)
+  return all
 }
 
 export function replyResponse(r: NenReply): Response {

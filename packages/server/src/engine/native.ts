@@ -6,8 +6,8 @@ import type { Engine, EngineOptions, EngineRequest, EngineStream, NenReply, Open
 
 interface NativeServer {
   readonly isSync: boolean
-  handshake(body: string): Promise<NenReply>
-  handshakeSync(body: string): NenReply
+  handshake(body: string | Uint8Array): Promise<NenReply>
+  handshakeSync(body: string | Uint8Array): NenReply
   open(req: EngineRequest): Promise<Opened>
   openSync(req: EngineRequest): Opened
   seal(opened: Opened, json: string, status?: number): string

@@ -20,8 +20,8 @@ export interface EngineRequest {
   url: string
   /** At least the `x-nen-*` headers, lower-case names. */
   headers: Record<string, string>
-  /** The raw `{"ct"}` envelope; absent or empty for none. */
-  body?: string
+  /** The raw `{"ct"}` envelope, as read (bytes need no decoding); absent or empty for none. */
+  body?: string | Uint8Array
 }
 
 /**
@@ -143,7 +143,7 @@ export interface EngineOptions {
 /** The server side of the protocol. */
 export interface Engine {
   /** Answers `POST /api/nen/handshake`. */
-  handshake(body: string): Promise<NenReply>
+  handshake(body: string | Uint8Array): Promise<NenReply>
   /** Verifies, checks replay and decrypts a request. */
   open(req: EngineRequest): Promise<Opened>
   /** The `{"ct","n"}` body answering `opened` with `status` (default 200). */

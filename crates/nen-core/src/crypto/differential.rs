@@ -295,3 +295,11 @@ fn mlkem768_agrees() {
         );
     }
 }
+
+/// With `fips`, AWS-LC runs as its FIPS module (power-on self tests passed).
+#[cfg(feature = "fips")]
+#[test]
+fn fips_module_is_active() {
+    assert_eq!(super::PROVIDER, "native-fips");
+    assert!(aws_lc_rs::try_fips_mode().is_ok());
+}

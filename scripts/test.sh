@@ -21,6 +21,11 @@ cargo build -p nen-core --target wasm32-unknown-unknown --no-default-features --
 
 step "Rust tests: protocol, published vectors, tamper and property tests, WASM bindings"
 cargo test --workspace --locked
+# The workspace run unifies features, so the addon's `native-provider` is on in it. Both of
+# nen-core's providers, each through every vector suite (the native run adds the differential
+# test against the reference):
+cargo test -p nen-core --features native-provider --locked
+cargo test -p nen-core --locked
 cargo test -p nen-wasm --features server --locked
 
 step "native addon (release build, and the test build with its reproducibility hooks)"

@@ -209,7 +209,7 @@ pub fn server_handshake(
     let (ss, x_s) = match mode {
         Mode::Hybrid => {
             let x_sk = X25519Secret::from_bytes(draw(rng)?);
-            let x_s = x25519_public(&x_sk);
+            let x_s = x25519_public(&x_sk)?;
             let ss_x = x25519_agree(&x_sk, &x_c)?;
             let x_c: &[u8; 32] = x_c
                 .as_slice()
@@ -285,7 +285,7 @@ impl ClientHandshake {
         let (x_sk, x_c) = match mode {
             Mode::Hybrid => {
                 let sk = X25519Secret::from_bytes(draw(rng)?);
-                let pk = x25519_public(&sk).to_vec();
+                let pk = x25519_public(&sk)?.to_vec();
                 (Some(sk), pk)
             }
             Mode::MlKem768 => (None, Vec::new()),

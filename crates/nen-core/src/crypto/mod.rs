@@ -1,17 +1,43 @@
 //! The one door to cryptographic primitives.
 //!
 //! Protocol code never names a crypto crate: it calls the functions below, which take and return
-//! fixed-size types. A faster provider (for example one with AVX2 ML-KEM or a cheaper Poly1305)
-//! is added as another backend module behind this same interface, without touching the protocol.
+//! fixed-size types. Behind them sits one provider, chosen at build time, one module each:
+//!
+//! - `rustcrypto.rs`: the reference, portable and `no_std`; the WASM build's provider and the
+//!   default.
+//! - `native.rs` (feature `native-provider`, which the addon enables): AWS-LC and libcrux-ml-kem,
+//!   with ML-DSA-65 from the reference. `differential.rs` requires both to give the same bytes.
 //!
 //! Every function here is total: malformed input is an [`Error`], never a panic.
 
+// With the native provider the reference still builds: the differential test compares against
+// it, and the native provider takes ML-DSA-65 from it.
+#[cfg_attr(feature = "native-provider", allow(dead_code))]
 mod rustcrypto;
+
+#[cfg(feature = "native-provider")]
+mod native;
+
+#[cfg(all(test, feature = "native-provider"))]
+mod differential;
 
 use crate::error::Error;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+#[cfg(feature = "native-provider")]
+use native as backend;
+#[cfg(not(feature = "native-provider"))]
 use rustcrypto as backend;
+
+/// The provider this build of nen-core uses: `"rustcrypto"`, `"native"`, or `"native-fips"`
+/// (the native provider on AWS-LC's FIPS module).
+pub const PROVIDER: &str = if cfg!(feature = "fips") {
+    "native-fips"
+} else if cfg!(feature = "native-provider") {
+    "native"
+} else {
+    "rustcrypto"
+};
 
 /// ChaCha20-Poly1305 key length.
 pub const AEAD_KEY_LEN: usize = 32;
@@ -285,8 +311,8 @@ pub fn mlkem_encapsulate(ek: &[u8], m: &Secret32) -> Result<([u8; MLKEM_CT_LEN],
     Ok((ct, Secret32::from_bytes(ss)))
 }
 
-/// X25519 public key for a scalar.
-pub fn x25519_public(secret: &X25519Secret) -> [u8; X25519_LEN] {
+/// X25519 public key for a scalar (fails only if the provider does).
+pub fn x25519_public(secret: &X25519Secret) -> Result<[u8; X25519_LEN], Error> {
     backend::x25519_public(secret.as_bytes())
 }
 

@@ -117,9 +117,9 @@ pub(super) fn mlkem_encapsulate(
     Ok((ct.into(), ss.into()))
 }
 
-pub(super) fn x25519_public(secret: &[u8; 32]) -> [u8; 32] {
+pub(super) fn x25519_public(secret: &[u8; 32]) -> Result<[u8; 32], Error> {
     let s = x25519_dalek::StaticSecret::from(*secret);
-    x25519_dalek::PublicKey::from(&s).to_bytes()
+    Ok(x25519_dalek::PublicKey::from(&s).to_bytes())
 }
 
 pub(super) fn x25519(secret: &[u8; 32], peer: &[u8; 32]) -> [u8; 32] {

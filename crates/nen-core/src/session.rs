@@ -4,7 +4,7 @@
 //! wrapping key with the session id as associated data, so a store dump yields nothing usable
 //! and an entry cannot be moved to another session id.
 
-use crate::crypto::{aead_open, aead_seal, AeadKey, Nonce, Tag, NONCE_LEN, TAG_LEN};
+use crate::crypto::{aead_open, aead_seal, ct_eq, AeadKey, Nonce, Tag, NONCE_LEN, TAG_LEN};
 use crate::error::Error;
 use crate::keys::{SessionKeys, EXPORTED_KEYS_LEN};
 use crate::rng::{draw, Rng};
@@ -146,7 +146,7 @@ impl WrappingKeys {
             return Err(Error::InvalidConfiguration);
         }
         for (i, k) in keys.iter().enumerate() {
-            if keys[..i].iter().any(|o| o.id == k.id) {
+            if keys[..i].iter().any(|o| ct_eq(&o.id, &k.id)) {
                 return Err(Error::InvalidConfiguration);
             }
         }
@@ -190,7 +190,7 @@ impl WrappingKeys {
         let k = self
             .0
             .iter()
-            .find(|k| k.id == id)
+            .find(|k| ct_eq(&k.id, &id))
             .ok_or(UnwrapFailure::UnknownKey(id))?;
         let at = 1 + WRAP_KEY_ID_LEN;
         let nonce =

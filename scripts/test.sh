@@ -28,6 +28,10 @@ cargo test -p nen-core --features native-provider --locked
 cargo test -p nen-core --locked
 cargo test -p nen-wasm --features server --locked
 
+step "constant time: every tag comparison counted under callgrind (equal, first and last byte differ)"
+# Its own target dir: the symbols it needs would otherwise rebuild the release addon's crates.
+CARGO_TARGET_DIR=target/ct bash scripts/ct-check.sh
+
 step "native addon (release build, and the test build with its reproducibility hooks)"
 build_addon
 build_test_addon

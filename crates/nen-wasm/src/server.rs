@@ -585,11 +585,10 @@ impl ServerEngine {
         opened: &Opened,
         step: RotationStep,
         outcome: &str,
-        now: u64,
     ) -> Result<(Established, String), Error> {
         let outcome = Retired::parse(outcome).ok_or(Error::StoreUnavailable)?;
         // The successor's TTL counts from the rotation, as natively (`put(successor, now)`).
-        let at = step.step.now_ms().min(now);
+        let at = step.step.now_ms();
         let (successor, response) = step.step.retired(outcome)?;
         let new = self.established(&successor, response, at)?;
         let sealed = self.seal_bytes(opened, new.response.as_bytes(), 200)?;
@@ -913,7 +912,7 @@ impl ServerEngine {
     /// `gone`, ISO-2004 for `rotated`, ISO-8001 for anything else.
     #[wasm_bindgen(unchecked_return_type = "ServerEngineSuccessor")]
     pub fn retired(&self, opened: &Opened, step: RotationStep, outcome: &str) -> JsResult<Object> {
-        let (new, response) = self.retired_as(opened, step, outcome, self.now())?;
+        let (new, response) = self.retired_as(opened, step, outcome)?;
         Ok(object(&[
             ("response", response.into()),
             ("newSid", new.sid.into()),

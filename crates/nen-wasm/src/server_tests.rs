@@ -333,20 +333,14 @@ fn rotation_status_and_terminate() {
     // The successor exists only once the old session is retired, once.
     let again = engine.rotate_at(&opened, NOW + 10).unwrap();
     assert_eq!(
-        err(engine.retired_as(&opened, again, "rotated", NOW + 10)),
+        err(engine.retired_as(&opened, again, "rotated")),
         "ISO-2004"
     );
     let gone = engine.rotate_at(&opened, NOW + 10).unwrap();
-    assert_eq!(
-        err(engine.retired_as(&opened, gone, "gone", NOW + 10)),
-        "ISO-2002"
-    );
+    assert_eq!(err(engine.retired_as(&opened, gone, "gone")), "ISO-2002");
     let odd = engine.rotate_at(&opened, NOW + 10).unwrap();
-    assert_eq!(
-        err(engine.retired_as(&opened, odd, "yes", NOW + 10)),
-        "ISO-8001"
-    );
-    let (new, response) = engine.retired_as(&opened, step, "ok", NOW + 10).unwrap();
+    assert_eq!(err(engine.retired_as(&opened, odd, "yes")), "ISO-8001");
+    let (new, response) = engine.retired_as(&opened, step, "ok").unwrap();
     assert_eq!(new.ttl_ms, 60_000);
     assert_eq!(new.expires_at, NOW + 10 + 60_000);
     assert_ne!(new.sid, est.sid);

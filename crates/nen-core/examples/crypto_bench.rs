@@ -161,6 +161,42 @@ fn main() -> Result<(), Error> {
         );
     }
 
+    // The JSON check every body gets (request and response, on each side): records, then a
+    // padding string, like benchmark/'s bodies.
+    for (len, name) in [
+        (1024, "JSON check 1 KiB"),
+        (16 * 1024, "JSON check 16 KiB"),
+        (1 << 20, "JSON check 1 MiB"),
+    ] {
+        let mut doc = String::from("{\"items\":[");
+        let mut i = 0;
+        while doc.len() + 60 < len {
+            if i > 0 {
+                doc.push(',');
+            }
+            doc.push_str(&format!(
+                "{{\"id\":{i},\"name\":\"item-{i}\",\"qty\":{}}}",
+                i % 7
+            ));
+            i += 1;
+        }
+        doc.push_str("],\"pad\":\"");
+        while doc.len() + 2 < len {
+            doc.push('x');
+        }
+        doc.push_str("\"}");
+        row(
+            name,
+            median_us(target, || {
+                if nen_core::json::is_json(black_box(doc.as_bytes())) {
+                    Ok(())
+                } else {
+                    Err(Error::PayloadNotJson)
+                }
+            })?,
+        );
+    }
+
     // HMAC-SHA256 over 100 bytes with the session's keyed state (what request signing does),
     // and keying it (once per session).
     let mac_key = draw32()?;

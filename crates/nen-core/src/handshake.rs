@@ -15,6 +15,7 @@ use crate::crypto::{
     MLDSA_SIG_LEN, MLDSA_VK_LEN, MLKEM_CT_LEN, X25519_LEN,
 };
 use crate::error::Error;
+use crate::json::object;
 use crate::keys::schedule;
 use crate::rng::{draw, Rng};
 use crate::session::{ClientSession, ServerSession};
@@ -183,8 +184,7 @@ pub fn server_handshake(
     now_ms: u64,
     rng: &mut impl Rng,
 ) -> Result<(ServerSession, String), Error> {
-    let req: RequestJson<'_> =
-        serde_json::from_slice(request).map_err(|_| Error::InvalidEnvelope)?;
+    let req: RequestJson<'_> = object(request).ok_or(Error::InvalidEnvelope)?;
     version_of(&req.v)?;
     let mode = Mode::parse(&req.mode.ok_or(Error::UnsupportedMode)?)?;
     if !config.modes.contains(&mode) {
@@ -341,11 +341,9 @@ impl ClientHandshake {
         struct Version {
             v: Option<serde_json::Value>,
         }
-        let v: Version =
-            serde_json::from_slice(response).map_err(|_| Error::HandshakeBadResponse)?;
+        let v: Version = object(response).ok_or(Error::HandshakeBadResponse)?;
         version_of(&v.v)?;
-        let r: ResponseJson<'_> =
-            serde_json::from_slice(response).map_err(|_| Error::HandshakeBadResponse)?;
+        let r: ResponseJson<'_> = object(response).ok_or(Error::HandshakeBadResponse)?;
         if Mode::parse(&r.mode) != Ok(self.mode) {
             return Err(Error::TranscriptMismatch);
         }

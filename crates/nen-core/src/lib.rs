@@ -22,6 +22,7 @@ pub mod crypto;
 pub mod engine;
 pub mod error;
 pub mod handshake;
+pub mod json;
 pub mod keys;
 pub mod replay;
 pub mod request;

@@ -2,6 +2,7 @@
 
 use crate::crypto::{Nonce, Tag, NONCE_LEN, TAG_LEN};
 use crate::error::Error;
+use crate::json::object;
 use alloc::borrow::Cow;
 use alloc::{string::String, vec::Vec};
 use base64::{engine::general_purpose::STANDARD, Engine};
@@ -20,6 +21,11 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Standard base64 with padding (RFC 4648 §4).
 pub fn b64(bytes: &[u8]) -> String {
     STANDARD.encode(bytes)
+}
+
+/// Appends the standard base64 of `bytes` to `out` (no intermediate string).
+pub fn b64_append(bytes: &[u8], out: &mut String) {
+    STANDARD.encode_string(bytes, out)
 }
 
 /// Strict standard base64: padding required, no whitespace, canonical trailing bits.
@@ -116,8 +122,7 @@ impl Sealed {
 
 /// Parses a request body `{"ct":"<base64 ciphertext‖tag>"}`.
 pub fn parse_request_envelope(body: &[u8]) -> Result<Sealed, Error> {
-    let env: RequestEnvelopeJson<'_> =
-        serde_json::from_slice(body).map_err(|_| Error::InvalidEnvelope)?;
+    let env: RequestEnvelopeJson<'_> = object(body).ok_or(Error::InvalidEnvelope)?;
     Sealed::from_wire(unb64(&env.ct)?)
 }
 
@@ -131,8 +136,7 @@ pub fn request_envelope(sealed: &Sealed) -> String {
 
 /// Parses a response body `{"ct":"…","n":"…"}`.
 pub fn parse_response_envelope(body: &[u8]) -> Result<(Sealed, Nonce), Error> {
-    let env: ResponseEnvelopeJson<'_> =
-        serde_json::from_slice(body).map_err(|_| Error::InvalidEnvelope)?;
+    let env: ResponseEnvelopeJson<'_> = object(body).ok_or(Error::InvalidEnvelope)?;
     Ok((Sealed::from_wire(unb64(&env.ct)?)?, nonce_from_b64(&env.n)?))
 }
 
@@ -159,6 +163,6 @@ pub fn parse_error_body(body: &[u8]) -> Option<Error> {
         #[serde(borrow)]
         error: Inner<'a>,
     }
-    let o: Outer<'_> = serde_json::from_slice(body).ok()?;
+    let o: Outer<'_> = object(body)?;
     Error::from_code(&o.error.code)
 }

@@ -189,6 +189,36 @@ pub fn aead_open(
     r
 }
 
+/// A ChaCha20-Poly1305 key with the provider's key setup done once, for the many messages of
+/// one stream: AWS-LC builds an `EVP_AEAD_CTX` per key, which per 16-byte chunk cost more than
+/// the encryption itself. Single messages (request and response bodies) use [`aead_seal`].
+pub struct AeadCipher(backend::AeadCipher);
+
+impl AeadCipher {
+    /// Prepares `key`.
+    pub fn new(key: &AeadKey) -> Result<Self, Error> {
+        backend::AeadCipher::new(key.as_bytes()).map(Self)
+    }
+    /// Encrypts `buf` in place and returns the tag.
+    pub fn seal(&self, nonce: &Nonce, ad: &[u8], buf: &mut [u8]) -> Result<Tag, Error> {
+        self.0.seal(nonce.as_bytes(), ad, buf)
+    }
+    /// Checks `tag` and decrypts `buf` in place; on failure `buf` is zeroed.
+    pub fn open(&self, nonce: &Nonce, ad: &[u8], buf: &mut [u8], tag: &Tag) -> Result<(), Error> {
+        let r = self.0.open(nonce.as_bytes(), ad, buf, tag);
+        if r.is_err() {
+            buf.zeroize();
+        }
+        r
+    }
+}
+
+impl core::fmt::Debug for AeadCipher {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("AeadCipher(<redacted>)")
+    }
+}
+
 /// A keyed HMAC-SHA256 state. Keying once and cloning per message is what makes request
 /// signing cost well under a microsecond.
 #[derive(Clone)]

@@ -53,15 +53,7 @@ pub(super) fn aead_seal(
     ad: &[u8],
     buf: &mut [u8],
 ) -> Result<[u8; TAG_LEN], Error> {
-    let key = chacha_key(key).ok_or(Error::EncryptionFailed)?;
-    let tag = key
-        .seal_in_place_separate_tag(
-            aead::Nonce::assume_unique_for_key(*nonce),
-            aead::Aad::from(ad),
-            buf,
-        )
-        .map_err(|_| Error::EncryptionFailed)?;
-    Ok(to_array(tag.as_ref()))
+    AeadCipher::new(key)?.seal(nonce, ad, buf)
 }
 
 pub(super) fn aead_open(
@@ -71,15 +63,53 @@ pub(super) fn aead_open(
     buf: &mut [u8],
     tag: &[u8; TAG_LEN],
 ) -> Result<(), Error> {
-    let key = chacha_key(key).ok_or(Error::DecryptionFailed)?;
-    key.open_in_place_separate_tag(
-        aead::Nonce::assume_unique_for_key(*nonce),
-        aead::Aad::from(ad),
-        tag,
-        buf,
-    )
-    .map(|_| ())
-    .map_err(|_| Error::DecryptionFailed)
+    AeadCipher::new(key)
+        .map_err(|_| Error::DecryptionFailed)?
+        .open(nonce, ad, buf, tag)
+}
+
+/// AWS-LC's prepared AEAD context for one key (`EVP_AEAD_CTX`, cleaned up on drop).
+pub(super) struct AeadCipher(aead::LessSafeKey);
+
+impl AeadCipher {
+    pub(super) fn new(key: &[u8; 32]) -> Result<Self, Error> {
+        chacha_key(key).map(Self).ok_or(Error::EncryptionFailed)
+    }
+
+    pub(super) fn seal(
+        &self,
+        nonce: &[u8; 12],
+        ad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        let tag = self
+            .0
+            .seal_in_place_separate_tag(
+                aead::Nonce::assume_unique_for_key(*nonce),
+                aead::Aad::from(ad),
+                buf,
+            )
+            .map_err(|_| Error::EncryptionFailed)?;
+        Ok(to_array(tag.as_ref()))
+    }
+
+    pub(super) fn open(
+        &self,
+        nonce: &[u8; 12],
+        ad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        self.0
+            .open_in_place_separate_tag(
+                aead::Nonce::assume_unique_for_key(*nonce),
+                aead::Aad::from(ad),
+                tag,
+                buf,
+            )
+            .map(|_| ())
+            .map_err(|_| Error::DecryptionFailed)
+    }
 }
 
 /// HMAC-SHA256, HKDF-SHA256, SHA-256 and SHA3-256 from AWS-LC. Under `fips` these are the

@@ -17,11 +17,7 @@ pub(super) fn aead_seal(
     ad: &[u8],
     buf: &mut [u8],
 ) -> Result<[u8; TAG_LEN], Error> {
-    let cipher = ChaCha20Poly1305::new(key.into());
-    let tag = cipher
-        .encrypt_inout_detached(nonce.into(), ad, buf.into())
-        .map_err(|_| Error::EncryptionFailed)?;
-    Ok(tag.into())
+    AeadCipher::new(key)?.seal(nonce, ad, buf)
 }
 
 pub(super) fn aead_open(
@@ -31,10 +27,44 @@ pub(super) fn aead_open(
     buf: &mut [u8],
     tag: &[u8; TAG_LEN],
 ) -> Result<(), Error> {
-    let cipher = ChaCha20Poly1305::new(key.into());
-    cipher
-        .decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into())
-        .map_err(|_| Error::DecryptionFailed)
+    AeadCipher::new(key)
+        .map_err(|_| Error::DecryptionFailed)?
+        .open(nonce, ad, buf, tag)
+}
+
+/// The key schedule of ChaCha20-Poly1305 is the key itself here; kept for the provider
+/// interface. `ChaCha20Poly1305` zeroizes its key on drop (crate feature `zeroize`).
+pub(super) struct AeadCipher(ChaCha20Poly1305);
+
+impl AeadCipher {
+    pub(super) fn new(key: &[u8; 32]) -> Result<Self, Error> {
+        Ok(Self(ChaCha20Poly1305::new(key.into())))
+    }
+
+    pub(super) fn seal(
+        &self,
+        nonce: &[u8; 12],
+        ad: &[u8],
+        buf: &mut [u8],
+    ) -> Result<[u8; TAG_LEN], Error> {
+        let tag = self
+            .0
+            .encrypt_inout_detached(nonce.into(), ad, buf.into())
+            .map_err(|_| Error::EncryptionFailed)?;
+        Ok(tag.into())
+    }
+
+    pub(super) fn open(
+        &self,
+        nonce: &[u8; 12],
+        ad: &[u8],
+        buf: &mut [u8],
+        tag: &[u8; TAG_LEN],
+    ) -> Result<(), Error> {
+        self.0
+            .decrypt_inout_detached(nonce.into(), ad, buf.into(), tag.into())
+            .map_err(|_| Error::DecryptionFailed)
+    }
 }
 
 #[derive(Clone)]

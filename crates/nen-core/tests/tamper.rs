@@ -1331,3 +1331,72 @@ fn session_wrap_tampering() {
     assert!(!wrapped.windows(8).any(|w| w == exp), "expiry in the clear");
     assert!(unwrap(&key, &sid, &again).is_ok());
 }
+
+// ---------------------------------------------------------------------------------------------
+// Envelopes written as arrays (serde reads a struct from an array of its fields): every one of
+// them must be refused as not an object, with the code malformed JSON gets. Found by the
+// adversarial suite over HTTP (packages/server/test/adversarial.test.mjs).
+// ---------------------------------------------------------------------------------------------
+
+/// `{"a":x,"b":y}` → `[x,y]`: the values in the order of the struct's `fields`, which is the
+/// order serde reads them from an array.
+fn as_array(body: &[u8], fields: &[&str]) -> Vec<u8> {
+    let v: Value = serde_json::from_slice(body).unwrap();
+    serde_json::to_vec(&fields.iter().map(|f| v[*f].clone()).collect::<Vec<_>>()).unwrap()
+}
+
+#[test]
+fn envelopes_written_as_arrays_are_refused() {
+    // Handshake request.
+    let hs = to_bytes(&handshake_request(Mode::Hybrid));
+    assert!(serve(&hs, &[Mode::Hybrid]).is_ok());
+    assert_eq!(
+        serve(
+            &as_array(&hs, &["v", "mode", "ek", "x25519"]),
+            &[Mode::Hybrid]
+        ),
+        Err(Error::InvalidEnvelope)
+    );
+
+    // Request body, on a session whose honest request opens.
+    let (c, s) = pair(Mode::Hybrid, None);
+    let req = c
+        .sign_request("POST", "/api/x", Some(b"{\"a\":1}"), None, NOW, &mut rng(3))
+        .unwrap();
+    let honest = OwnedParts::from_signed("POST", "/api/x", &req);
+    let opened = s
+        .open_request(
+            parse_request(&honest.as_parts(), 1 << 20).unwrap(),
+            NOW,
+            WINDOW,
+        )
+        .unwrap();
+    let mut arrayed = OwnedParts::from_signed("POST", "/api/x", &req);
+    arrayed.body = arrayed.body.as_deref().map(|b| as_array(b, &["ct"]));
+    assert_eq!(
+        parse_request(&arrayed.as_parts(), 1 << 20).err(),
+        Some(Error::InvalidEnvelope)
+    );
+
+    // Response body: the client refuses the array form of a genuine answer.
+    let sealed = s
+        .seal_response(&opened.binding, 200, b"{\"ok\":true}", &mut rng(4))
+        .unwrap();
+    assert!(c.open_response(&req, 200, sealed.as_bytes()).is_ok());
+    assert_eq!(
+        c.open_response(&req, 200, &as_array(sealed.as_bytes(), &["ct", "n"]))
+            .err(),
+        Some(Error::ResponseUnbound)
+    );
+
+    // Error body.
+    let err = Error::SignatureInvalid.wire_body();
+    assert_eq!(
+        parse_error_body(err.as_bytes()),
+        Some(Error::SignatureInvalid)
+    );
+    assert_eq!(
+        parse_error_body(&as_array(err.as_bytes(), &["error"])),
+        None
+    );
+}

@@ -599,6 +599,16 @@ test('adversarial: the signed-header table, replays and stream tampering under n
       await honest(session, a)
     },
   ])
+  // The finding of the main suite (JSON arrays taken as envelopes), here too.
+  cases.push([
+    'the envelope as a JSON array (["<ct>"])',
+    'refused',
+    async () => {
+      const a = sign(session)
+      await refusedNoHandler({ ...a, body: `[${JSON.stringify(JSON.parse(a.body).ct)}]` }, [400, 'ISO-6001'])
+      await honest(session, a)
+    },
+  ])
   // Replays.
   const sent = async (sess) => {
     const r = sign(sess)
@@ -673,8 +683,11 @@ test('adversarial: the signed-header table, replays and stream tampering under n
       },
     ])
   }
-  await runCases('Next.js (next start)', cases)
-  printSummary('adversarial (Next.js)')
+  try {
+    await runCases('Next.js (next start)', cases)
+  } finally {
+    printSummary('adversarial (Next.js)')
+  }
 })
 
 test('after a restart the first request is judged on its request line (instrumentation.ts loads the hook)', { skip, timeout: 60_000 }, async () => {

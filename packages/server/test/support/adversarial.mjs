@@ -138,8 +138,12 @@ export async function rawSession(base, handshakePath = '/api/nen/handshake') {
 
 let seq = 0
 /** A signed request `{ method, target, headers: [[k, v]], body, signed }`. */
-export function signReq(session, { method = 'POST', target = '/api/echo?x=1', json = JSON.stringify({ n: ++seq }), ts, idem = `idem-${seq}-${randomBytes(4).toString('hex')}` } = {}) {
-  const signed = session.sign(method, target, method === 'GET' || method === 'HEAD' ? undefined : json, ts, idem ?? undefined)
+export function signReq(session, opts = {}) {
+  const { method = 'POST', target = '/api/echo?x=1', ts } = opts
+  // `json: undefined` (no body) is not the default body: hence `in`, not a destructuring default.
+  const json = 'json' in opts ? opts.json : JSON.stringify({ n: ++seq })
+  const idem = 'idem' in opts ? opts.idem : `idem-${++seq}-${randomBytes(4).toString('hex')}`
+  const signed = session.sign(method, target, method === 'GET' || method === 'HEAD' ? undefined : (json ?? undefined), ts, idem ?? undefined)
   return { method, target, headers: Object.entries(signed.headers), body: signed.body, signed }
 }
 

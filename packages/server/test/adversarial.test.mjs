@@ -14,6 +14,11 @@
 // honest request is sent and must run its handler once (the refusal consumed nothing). The
 // suite prints one summary line per kind and a total.
 //
+// Found by this suite, and left failing until nen-core is fixed (3 cases per kind): its envelopes
+// are serde-derived structs, which also take the sequence form, so a JSON array is accepted where
+// PROTOCOL.md asks for one object (a request body `["<ct>"]`, a handshake request, and in the
+// client a response `["<ct>","<n>"]`). What is inside is still authenticated.
+//
 // Not repeated here: route confusion against routers (route-confusion.test.mjs), the full client
 // scenario (conformance.test.mjs), store faults (__test__/faults.test.js).
 

@@ -18,6 +18,7 @@ import path from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { packLocal } from '../scripts/pack-local.mjs'
 import { freePort, run, startServer } from './support/harness.mjs'
+import { HEADER_CASES, assertRefused, printSummary, rawSession, runCases, signReq, wire } from '../../../packages/server/test/support/adversarial.mjs'
 
 const app = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const fixtures = path.join(app, 'test/fixtures/route-confusion')
@@ -561,6 +562,132 @@ test('basePath + trailingSlash build: the client’s target is verified, with th
     await rejectsWith(nen('/base/api/orders/', { method: 'POST', body: { sku: 'A' } }), 'ISO-3002')
   }
   assert.deepEqual(ran(before, await counters(s)), { 'orders.GET': 1 })
+})
+
+// The adversarial suite's table (packages/server/test/adversarial.test.mjs, which runs it against
+// node:http, Express and the Web handlers on WASM) against this build under `next start`: every
+// signed header and `ct` flipped, dropped, duplicated on the wire and swapped; replays (the same
+// server, across a rotation, after terminate); stream frames reordered, dropped and cut. Each
+// refusal has its exact code and runs no handler; the honest request then runs once.
+test('adversarial: the signed-header table, replays and stream tampering under next start', { skip, timeout: 60_000 }, async () => {
+  const s = servers.plain
+  const session = await rawSession(s.url)
+  const other = await rawSession(s.url)
+  let n = 0
+  const sign = (sess, opts = {}) => signReq(sess, { target: '/api/items', json: JSON.stringify({ name: `adv-${++n}` }), ...opts })
+  /** The honest request: answered 201 sealed for it, items.POST run once. */
+  const honest = async (sess, r) => {
+    const before = await counters(s)
+    const reply = await wire(s.url, r)
+    assert.equal(reply.status, 201, `the honest request: ${reply.status} ${reply.text.slice(0, 160)}`)
+    assert.match(JSON.parse(sess.open(r.signed, 201, reply.text)).name, /^adv-/)
+    assert.deepEqual(ran(before, await counters(s)), { 'items.POST': 1 })
+  }
+  const refusedNoHandler = async (r, expected) => {
+    const before = await counters(s)
+    assertRefused(await wire(s.url, r), expected)
+    assert.deepEqual(ran(before, await counters(s)), {}, 'no handler ran')
+  }
+  const cases = HEADER_CASES.map(([label, mutate, expected]) => [
+    label,
+    expected[0] === 200 ? 'accepted' : 'refused',
+    async () => {
+      const a = sign(session)
+      const bad = mutate(a, { b: sign(session, { ts: Date.now() - 1000 }), other: sign(other) })
+      if (expected[0] === 200) return honest(session, bad)
+      await refusedNoHandler(bad, expected)
+      await honest(session, a)
+    },
+  ])
+  // The finding of the main suite (JSON arrays taken as envelopes), here too.
+  cases.push([
+    'the envelope as a JSON array (["<ct>"])',
+    'refused',
+    async () => {
+      const a = sign(session)
+      await refusedNoHandler({ ...a, body: `[${JSON.stringify(JSON.parse(a.body).ct)}]` }, [400, 'ISO-6001'])
+      await honest(session, a)
+    },
+  ])
+  // Replays.
+  const sent = async (sess) => {
+    const r = sign(sess)
+    await honest(sess, r)
+    return r
+  }
+  cases.push(['replayed', 'refused', async () => refusedNoHandler(await sent(session), [401, 'ISO-5001'])])
+  cases.push([
+    'replayed after a rotation; a request signed before it still passes once',
+    'refused',
+    async () => {
+      const old = await rawSession(s.url)
+      const r = await sent(old)
+      const unsent = sign(old)
+      const rot = old.beginRotation('hybrid')
+      const rotate = signReq(old, { target: '/api/nen/rotate', json: rot.body, idem: null })
+      const reply = await wire(s.url, rotate)
+      assert.equal(reply.status, 200, reply.text)
+      const next = rot.finish(old.open(rotate.signed, 200, reply.text))
+      await refusedNoHandler(r, [401, 'ISO-5001'])
+      await refusedNoHandler(rotate, [401, 'ISO-5001'])
+      await honest(old, unsent)
+      await refusedNoHandler(unsent, [401, 'ISO-5001'])
+      await sent(next)
+    },
+  ])
+  cases.push([
+    'replayed after terminate',
+    'refused',
+    async () => {
+      const doomed = await rawSession(s.url)
+      const r = await sent(doomed)
+      const unsent = sign(doomed)
+      const term = signReq(doomed, { target: '/api/nen/terminate', json: undefined, idem: null })
+      assert.equal((await wire(s.url, term)).status, 200)
+      await refusedNoHandler(r, [401, 'ISO-2002'])
+      await refusedNoHandler(unsent, [401, 'ISO-2002'])
+      await refusedNoHandler(term, [401, 'ISO-2002'])
+    },
+  ])
+  // Stream frames (the example's /api/stream: "You said: <prompt>", a word per frame).
+  const streamCases = [
+    ['stream: frames 0 and 1 swapped', (f) => [f[1], f[0], ...f.slice(2)], 'ISO-7004'],
+    ['stream: frame 1 dropped', (f) => [f[0], ...f.slice(2)], 'ISO-7004'],
+    ['stream: frame 1 duplicated', (f) => [f[0], f[1], ...f.slice(1)], 'ISO-7004'],
+    ['stream: the end frame dropped', (f) => f.slice(0, -1), 'ISO-7003'],
+    ['stream: cut inside a frame', (f) => `${f[0]}\n\n${f[1].slice(0, 20)}`, 'ISO-7003'],
+  ]
+  for (const [label, edit, code] of streamCases) {
+    cases.push([
+      label,
+      'refused',
+      async () => {
+        const c = new client.NenClient(s.url, {
+          fetch: async (url, init) => {
+            const res = await fetch(url, init)
+            if (!String(url).endsWith('/api/stream')) return res
+            const frames = (await res.text()).split('\n\n').filter((f) => f !== '')
+            const out = edit(frames)
+            return new Response(typeof out === 'string' ? out : out.map((f) => `${f}\n\n`).join(''), { status: res.status, headers: res.headers })
+          },
+        })
+        const got = []
+        const err = await (async () => {
+          for await (const t of client.createNenStream(c)('/api/stream', { body: { prompt: 'one two three' } })) got.push(t)
+        })().then(
+          () => assert.fail(`the stream was accepted: ${JSON.stringify(got)}`),
+          (e) => e,
+        )
+        assert.equal(err?.code, code, String(err?.stack ?? err))
+        assert.deepEqual(got, ['You', ' said:', ' one', ' two', ' three'].slice(0, got.length))
+      },
+    ])
+  }
+  try {
+    await runCases('Next.js (next start)', cases)
+  } finally {
+    printSummary('adversarial (Next.js)')
+  }
 })
 
 test('after a restart the first request is judged on its request line (instrumentation.ts loads the hook)', { skip, timeout: 60_000 }, async () => {

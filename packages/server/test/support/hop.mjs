@@ -56,7 +56,7 @@ export function sendRaw(baseUrl, { method, target, headers = {}, body }) {
 }
 
 /** A complete HTTP/1.1 response (content-length, chunked, or up to close). */
-function parseResponse(buf) {
+export function parseResponse(buf) {
   const end = buf.indexOf('\r\n\r\n')
   if (end < 0) throw new Error(`not an HTTP response: ${JSON.stringify(buf.toString('latin1'))}`)
   const [statusLine, ...rows] = buf.subarray(0, end).toString('latin1').split('\r\n')

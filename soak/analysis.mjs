@@ -1,0 +1,104 @@
+// The soak's verdict, apart from the run so it can be tested on series made to fail: a
+// least-squares slope per series over the warm part of the run, against a stated bound.
+
+/**
+ * Two profiles. Steady state needs every store entry to have a bounded life: sessions end by
+ * terminate or by expiry (sessionTtlMs), rotated-away ones with their grace, replay records
+ * once their request can no longer pass the window (windowMs + maxClockSkewMs). The CI profile
+ * shortens all of them so that 60 s hold a warm part long enough to fit.
+ */
+export const PROFILES = {
+  full: { seconds: 600, sampleMs: 5000, nen: { sessionTtlMs: 30_000, windowMs: 30_000, maxClockSkewMs: 5_000, rotationGraceMs: 5_000 } },
+  ci: { seconds: 60, sampleMs: 1000, nen: { sessionTtlMs: 5_000, windowMs: 5_000, maxClockSkewMs: 1_000, rotationGraceMs: 2_000 } },
+}
+
+/**
+ * Warm once every entry created at the start has had its whole life and the counts have
+ * settled where expiry matches creation: twice the longest life, plus 10 s for the JIT and the
+ * allocators.
+ */
+export function warmUpS(nen) {
+  return (2 * Math.max(nen.sessionTtlMs, nen.windowMs + nen.maxClockSkewMs)) / 1000 + 10
+}
+
+/**
+ * The series checked, per store, with their bounds. `perMin` is in the series' unit per minute;
+ * `relPerMin` is a fraction of the series' warm mean per minute (for counts whose steady level
+ * depends on the rate reached). `scale` converts a sample's value to the unit shown.
+ */
+export const SERIES = [
+  { key: 'rss', label: 'server RSS', unit: 'MiB', scale: 1 / 2 ** 20, perMin: 2 },
+  { key: 'heapUsed', label: 'V8 heap used (after a full GC)', unit: 'MiB', scale: 1 / 2 ** 20, perMin: 0.5 },
+  { key: 'handles', label: 'active handles and requests', unit: '', scale: 1, perMin: 3 },
+  { key: 'eldP99Ms', label: 'event-loop delay p99', unit: 'ms', scale: 1, perMin: 2 },
+  { key: 'sessions', label: 'live sessions (memoryStats)', unit: '', scale: 1, relPerMin: 0.05, store: 'memory' },
+  { key: 'nonces', label: 'remembered nonces (memoryStats)', unit: '', scale: 1, relPerMin: 0.05, store: 'memory' },
+  { key: 'redisUsedMemory', label: 'Redis used_memory', unit: 'MiB', scale: 1 / 2 ** 20, perMin: 1, store: 'redis' },
+  { key: 'redisKeys', label: 'Redis keys (one per live session)', unit: '', scale: 1, relPerMin: 0.05, store: 'redis' },
+]
+
+/** Least-squares fit of v against t (seconds): slope per second, intercept, and the mean of v. */
+export function fit(points) {
+  const n = points.length
+  if (n < 3) return null
+  let st = 0
+  let sv = 0
+  for (const p of points) {
+    st += p.t
+    sv += p.v
+  }
+  const mt = st / n
+  const mv = sv / n
+  let num = 0
+  let den = 0
+  for (const p of points) {
+    num += (p.t - mt) * (p.v - mv)
+    den += (p.t - mt) ** 2
+  }
+  if (den === 0) return null
+  const slope = num / den
+  return { slope, intercept: mv - slope * mt, mean: mv, n }
+}
+
+/** The bound of `series` in its unit per minute, given the warm mean (for relative bounds). */
+export function boundPerMin(series, mean) {
+  return series.relPerMin !== undefined ? series.relPerMin * Math.abs(mean) : series.perMin
+}
+
+/**
+ * Checks one store's samples ({t, ...values}, t in seconds from the start) after `warmS`:
+ * every series of SERIES that applies must have a warm slope at most its bound. Returns
+ * {ok, results: [{key, label, unit, slopePerMin, bound, mean, min, max, n, ok, why}]}. A series
+ * with too few warm samples fails: a run too short to judge is not a pass.
+ */
+export function analyse(store, samples, warmS, series = SERIES) {
+  const results = []
+  for (const s of series) {
+    if (s.store && s.store !== store) continue
+    const warm = samples.filter((x) => x.t >= warmS && Number.isFinite(x[s.key])).map((x) => ({ t: x.t, v: x[s.key] * s.scale }))
+    const f = fit(warm)
+    if (!f || warm.length < 8) {
+      results.push({ key: s.key, label: s.label, unit: s.unit, n: warm.length, ok: false, why: `only ${warm.length} warm samples` })
+      continue
+    }
+    const slopePerMin = f.slope * 60
+    const bound = boundPerMin(s, f.mean)
+    const values = warm.map((p) => p.v)
+    const ok = slopePerMin <= bound
+    results.push({
+      key: s.key,
+      label: s.label,
+      unit: s.unit,
+      slopePerMin,
+      bound,
+      mean: f.mean,
+      min: Math.min(...values),
+      max: Math.max(...values),
+      intercept: f.intercept,
+      n: warm.length,
+      ok,
+      why: ok ? '' : `grows ${slopePerMin.toFixed(3)} ${s.unit}/min, bound ${bound.toFixed(3)}`,
+    })
+  }
+  return { ok: results.every((r) => r.ok), results }
+}

@@ -22,20 +22,64 @@ export function warmUpS(nen) {
 }
 
 /**
- * The series checked, per store, with their bounds. `perMin` is in the series' unit per minute;
- * `relPerMin` is a fraction of the series' warm mean per minute (for counts whose steady level
- * depends on the rate reached). `scale` converts a sample's value to the unit shown.
+ * The series checked, per store, with their bounds: `perMin` is the largest slope allowed, in
+ * the series' unit per minute; `max`, where given, a ceiling no warm sample may pass. `scale`
+ * converts a sample's value to the unit shown.
+ *
+ * The store's counts are checked as an occupancy: live entries over the entries created within
+ * one lifetime (sessions: handshakes and rotations within sessionTtlMs; nonces: signed requests
+ * within the longest a nonce can be kept, max(sessionTtlMs, windowMs + maxClockSkewMs)). A raw
+ * count follows the rate, which moves with whatever else runs on a shared machine; the
+ * occupancy does not, is at most 1 when every entry ends with its lifetime, and grows without
+ * bound when some never do.
  */
 export const SERIES = [
   { key: 'rss', label: 'server RSS', unit: 'MiB', scale: 1 / 2 ** 20, perMin: 2 },
   { key: 'heapUsed', label: 'V8 heap used (after a full GC)', unit: 'MiB', scale: 1 / 2 ** 20, perMin: 0.5 },
   { key: 'handles', label: 'active handles and requests', unit: '', scale: 1, perMin: 3 },
   { key: 'eldP99Ms', label: 'event-loop delay p99', unit: 'ms', scale: 1, perMin: 2 },
-  { key: 'sessions', label: 'live sessions (memoryStats)', unit: '', scale: 1, relPerMin: 0.05, store: 'memory' },
-  { key: 'nonces', label: 'remembered nonces (memoryStats)', unit: '', scale: 1, relPerMin: 0.05, store: 'memory' },
+  { key: 'sessionsOcc', label: 'live sessions / created within a TTL', unit: '', scale: 1, perMin: 0.05, max: 1.1, store: 'memory' },
+  { key: 'noncesOcc', label: 'remembered nonces / requests within a nonce life', unit: '', scale: 1, perMin: 0.05, max: 1.1, store: 'memory' },
   { key: 'redisUsedMemory', label: 'Redis used_memory', unit: 'MiB', scale: 1 / 2 ** 20, perMin: 1, store: 'redis' },
-  { key: 'redisKeys', label: 'Redis keys (one per live session)', unit: '', scale: 1, relPerMin: 0.05, store: 'redis' },
+  { key: 'redisKeysOcc', label: 'Redis keys / sessions created within a TTL', unit: '', scale: 1, perMin: 0.05, max: 1.1, store: 'redis' },
 ]
+
+/** Shown in the charts beside the checked series, not checked themselves. */
+export const INFO = [
+  { key: 'sessions', label: 'live sessions (memoryStats)', store: 'memory' },
+  { key: 'nonces', label: 'remembered nonces (memoryStats)', store: 'memory' },
+  { key: 'redisKeys', label: 'Redis keys (one per live session)', store: 'redis' },
+  { key: 'cachedSessions', label: 'sessions cached unwrapped (at most 10 000)', store: 'redis' },
+]
+
+/** Entries created so far, from the load's cumulative counters. */
+const CREATED = {
+  sessions: (s) => s.handshakes + s.rotations,
+  requests: (s) => s.posts + s.gets + s.streams + s.rotations + s.statuses + s.terminates,
+}
+
+/**
+ * The samples with the occupancies added: each count over what was created since the last
+ * sample at least one lifetime older (so over at least one lifetime: the ceiling errs towards
+ * passing, never towards a false failure). Samples younger than one lifetime get none.
+ */
+export function withOccupancy(samples, nen) {
+  const life = { sessions: nen.sessionTtlMs / 1000, nonces: Math.max(nen.sessionTtlMs, nen.windowMs + nen.maxClockSkewMs) / 1000 }
+  const since = (i, seconds, created) => {
+    let j = i
+    while (j >= 0 && samples[j].t > samples[i].t - seconds) j--
+    return j < 0 ? null : created(samples[i]) - created(samples[j])
+  }
+  return samples.map((s, i) => {
+    const out = { ...s }
+    const sessions = since(i, life.sessions, CREATED.sessions)
+    const requests = since(i, life.nonces, CREATED.requests)
+    if (sessions && Number.isFinite(s.sessions)) out.sessionsOcc = s.sessions / sessions
+    if (requests && Number.isFinite(s.nonces)) out.noncesOcc = s.nonces / requests
+    if (sessions && Number.isFinite(s.redisKeys)) out.redisKeysOcc = s.redisKeys / sessions
+    return out
+  })
+}
 
 /** Least-squares fit of v against t (seconds): slope per second, intercept, and the mean of v. */
 export function fit(points) {
@@ -60,14 +104,10 @@ export function fit(points) {
   return { slope, intercept: mv - slope * mt, mean: mv, n }
 }
 
-/** The bound of `series` in its unit per minute, given the warm mean (for relative bounds). */
-export function boundPerMin(series, mean) {
-  return series.relPerMin !== undefined ? series.relPerMin * Math.abs(mean) : series.perMin
-}
-
 /**
  * Checks one store's samples ({t, ...values}, t in seconds from the start) after `warmS`:
- * every series of SERIES that applies must have a warm slope at most its bound. Returns
+ * every series of SERIES that applies must have a warm slope at most its bound, and stay under
+ * its ceiling if it has one (the occupancies: pass samples through withOccupancy). Returns
  * {ok, results: [{key, label, unit, slopePerMin, bound, mean, min, max, n, ok, why}]}. A series
  * with too few warm samples fails: a run too short to judge is not a pass.
  */
@@ -82,9 +122,11 @@ export function analyse(store, samples, warmS, series = SERIES) {
       continue
     }
     const slopePerMin = f.slope * 60
-    const bound = boundPerMin(s, f.mean)
+    const bound = s.perMin
     const values = warm.map((p) => p.v)
-    const ok = slopePerMin <= bound
+    const max = Math.max(...values)
+    const over = s.max !== undefined && max > s.max
+    const ok = slopePerMin <= bound && !over
     results.push({
       key: s.key,
       label: s.label,
@@ -93,11 +135,12 @@ export function analyse(store, samples, warmS, series = SERIES) {
       bound,
       mean: f.mean,
       min: Math.min(...values),
-      max: Math.max(...values),
+      max,
+      ceiling: s.max,
       intercept: f.intercept,
       n: warm.length,
       ok,
-      why: ok ? '' : `grows ${slopePerMin.toFixed(3)} ${s.unit}/min, bound ${bound.toFixed(3)}`,
+      why: over ? `reaches ${max.toFixed(3)}, ceiling ${s.max}` : ok ? '' : `grows ${slopePerMin.toFixed(3)} ${s.unit}/min, bound ${bound.toFixed(3)}`,
     })
   }
   return { ok: results.every((r) => r.ok), results }

@@ -8,20 +8,21 @@
 //   node soak/main.mjs                 10 minutes, writes soak/REPORT.md, soak/charts/, soak/samples.json
 //   node soak/main.mjs --ci            60 s with short lifetimes (the step in scripts/test.sh); report in soak/.work/ci/
 //   node soak/main.mjs --seconds 120 --store memory --vus 8 --out DIR
+//   node soak/main.mjs --report-only soak/samples.json   the verdict and report again from recorded samples
 //
 // Starts its own redis-server on 127.0.0.1:16760 (16761 with --ci; --redis-port) and stops only
 // that one.
 
 import { execFile, fork } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import { PROFILES, SERIES, analyse, warmUpS } from './analysis.mjs'
+import { INFO, PROFILES, SERIES, analyse, warmUpS, withOccupancy } from './analysis.mjs'
 import { writeReport } from './report.mjs'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -39,7 +40,41 @@ function args(argv) {
   return o
 }
 
+/**
+ * Each run's verdict: no failure, no handler error, the load stopped cleanly, and every series
+ * of analysis.mjs within its bounds once warm.
+ */
+function judge(result) {
+  let ok = true
+  for (const r of result.runs) {
+    r.samples = withOccupancy(r.samples, result.nen)
+    r.verdict = analyse(r.store, r.samples, result.warmS)
+    const t = r.totals ?? r.samples.at(-1) ?? {}
+    if (!r.totals || t.failures > 0 || r.samples.at(-1)?.handlerErrors > 0) r.verdict.ok = false
+    for (const x of r.verdict.results) {
+      const fig =
+        x.slopePerMin === undefined
+          ? x.why
+          : `slope ${x.slopePerMin.toFixed(3)} ${x.unit}/min (bound ${x.bound}), warm mean ${x.mean.toFixed(3)}${x.ceiling ? `, max ${x.max.toFixed(3)} (ceiling ${x.ceiling})` : ''}`
+      console.log(`${r.store}: ${x.label}: ${x.ok ? 'ok' : 'FAIL'} ${fig}`)
+    }
+    console.log(`${r.store}: ${t.failures ?? '?'} failures${r.problems.length ? `: ${r.problems.slice(0, 5).join(' | ')}` : ''}${r.totals ? '' : ' (the load did not stop cleanly)'}`)
+    if (!r.verdict.ok) ok = false
+  }
+  return ok
+}
+
 const opt = args(process.argv.slice(2))
+if (opt['report-only']) {
+  const file = path.resolve(opt['report-only'])
+  const result = JSON.parse(readFileSync(file, 'utf8'))
+  result.series = SERIES
+  result.info = INFO
+  const ok = judge(result)
+  writeReport(path.dirname(file), result, result.argv ?? [])
+  console.log(`${ok ? 'passed' : 'FAILED'}; report in ${path.relative(process.cwd(), path.join(path.dirname(file), 'REPORT.md'))}`)
+  process.exit(ok ? 0 : 1)
+}
 const profileName = opt.ci ? 'ci' : 'full'
 const profile = PROFILES[profileName]
 const seconds = Number(opt.seconds ?? profile.seconds)
@@ -205,22 +240,10 @@ try {
 }
 
 machine.loadAfter = os.loadavg()
-for (const r of runs) {
-  r.verdict = analyse(r.store, r.samples, warmS)
-  const t = r.totals ?? r.samples.at(-1) ?? {}
-  if (t.failures > 0) r.verdict.ok = false
-  if (r.samples.at(-1)?.handlerErrors > 0) r.verdict.ok = false
-  if (!r.totals) r.verdict.ok = false
-  for (const x of r.verdict.results)
-    note(
-      `${r.store}: ${x.label}: ${x.ok ? 'ok' : 'FAIL'} ${x.slopePerMin === undefined ? x.why : `slope ${x.slopePerMin.toFixed(3)} ${x.unit}/min (bound ${x.bound.toFixed(3)}), warm mean ${x.mean.toFixed(1)}`}`,
-    )
-  note(`${r.store}: ${t.failures ?? '?'} failures${r.problems.length ? `: ${r.problems.slice(0, 5).join(' | ')}` : ''}`)
-  if (!r.verdict.ok) failed = true
-}
 mkdirSync(out, { recursive: true })
 const result = {
   profile: profileName,
+  argv: process.argv.slice(2),
   seconds,
   sampleMs,
   vus,
@@ -228,9 +251,12 @@ const result = {
   nen: profile.nen,
   machine,
   series: SERIES,
-  runs: runs.map(({ store, samples, totals, problems, seconds: s, verdict }) => ({ store, seconds: s, samples, totals, problems, verdict })),
+  info: INFO,
+  runs: runs.map(({ store, samples, totals, problems, seconds: s }) => ({ store, seconds: s, samples, totals, problems })),
 }
+// The raw samples, before any derived series: `--report-only` judges them again.
 writeFileSync(path.join(out, 'samples.json'), `${JSON.stringify(result, null, 1)}\n`)
-writeReport(out, result, process.argv.slice(2))
+if (!judge(result)) failed = true
+writeReport(out, result, result.argv)
 note(`${failed ? 'FAILED' : 'passed'}; report in ${path.relative(process.cwd(), path.join(out, 'REPORT.md'))}`)
 process.exit(failed ? 1 : 0)

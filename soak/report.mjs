@@ -47,7 +47,7 @@ function panel({ x0, y0, w, h, title, points, warmS, tMax, fitLine, color }) {
 const fmt = (v, unit) => `${Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : +v.toPrecision(3)}${unit ? ` ${unit}` : ''}`
 
 /** The SVG of one store's run: one panel per checked series, then the rates. */
-export function storeChart(run, warmS, series) {
+export function storeChart(run, warmS, series, info = []) {
   const panels = []
   const tMax = Math.max(...run.samples.map((s) => s.t), 1)
   for (const r of run.verdict.results) {
@@ -55,6 +55,10 @@ export function storeChart(run, warmS, series) {
     const points = run.samples.filter((p) => Number.isFinite(p[r.key])).map((p) => ({ t: p.t, v: p[r.key] * s.scale }))
     const verdict = r.slopePerMin === undefined ? r.why : `${r.slopePerMin >= 0 ? '+' : ''}${fmt(r.slopePerMin, `${r.unit}/min`.trim())} (bound ${fmt(r.bound, '')}) ${r.ok ? '✓' : '✗'}`
     panels.push({ title: `${r.label}${r.unit ? ` (${r.unit})` : ''}: ${verdict}`, points, fitLine: r.slopePerMin === undefined ? null : { slope: r.slopePerMin / 60, intercept: r.intercept } })
+  }
+  for (const i of info.filter((x) => x.store === run.store)) {
+    const points = run.samples.filter((p) => Number.isFinite(p[i.key])).map((p) => ({ t: p.t, v: p[i.key] }))
+    if (points.length) panels.push({ title: `${i.label} (not checked)`, points })
   }
   const rt = rates(run.samples)
   panels.push({ title: 'answers checked per second (requests, streams, lifecycle)', points: rt.map((p) => ({ t: p.t, v: p.requests })) })
@@ -124,10 +128,13 @@ export function writeReport(dir, result, argv) {
   L.push('')
   for (const r of result.runs) if (r.problems?.length) L.push(`Failures seen (${r.store}): ${r.problems.map((p) => `\`${p}\``).join('; ')}`, '')
   L.push('## Series once warm', '')
-  L.push('Least-squares slope over the warm part; a series fails when it grows faster than its bound.', '')
+  L.push(
+    'Least-squares slope over the warm part; a series fails when it grows faster than its bound, or passes its ceiling. The store counts are checked as occupancies: live entries over the entries created within one lifetime (sessions: handshakes and rotations within `sessionTtlMs`; nonces: signed requests within max(`sessionTtlMs`, `windowMs` + `maxClockSkewMs`)), at most 1 when every entry ends with its lifetime, whatever the rate.',
+    '',
+  )
   for (const r of result.runs) {
     L.push(`### ${r.store} store: ${r.verdict.ok ? 'passed' : 'FAILED'}`, '')
-    L.push('| series | warm mean | warm min – max | slope per minute | bound per minute | |', '|---|---:|---:|---:|---:|---|')
+    L.push('| series | warm mean | warm min – max | slope per minute | bound per minute | ceiling | |', '|---|---:|---:|---:|---:|---:|---|')
     for (const x of r.verdict.results) {
       if (x.slopePerMin === undefined) L.push(`| ${x.label} | | | | | ✗ ${x.why} |`)
       else
@@ -142,7 +149,7 @@ export function writeReport(dir, result, argv) {
         `Sessions cached unwrapped in the server at the end: ${last.cachedSessions ?? '?'} (bounded at 10 000 by the addon; not slope-checked: abandoned sessions stay cached until a generation swap drops them).`,
       )
     L.push('', `![${r.store}](charts/${r.store}.svg)`, '')
-    writeFileSync(path.join(dir, 'charts', `${r.store}.svg`), storeChart(r, result.warmS, result.series))
+    writeFileSync(path.join(dir, 'charts', `${r.store}.svg`), storeChart(r, result.warmS, result.series, result.info))
   }
   writeFileSync(path.join(dir, 'REPORT.md'), `${L.join('\n')}\n`)
 }

@@ -48,7 +48,7 @@ function judge(result) {
   let ok = true
   for (const r of result.runs) {
     r.samples = withOccupancy(r.samples, result.nen)
-    r.verdict = analyse(r.store, r.samples, result.warmS)
+    r.verdict = analyse(r.store, r.samples, result.warmS, result.profile)
     const t = r.totals ?? r.samples.at(-1) ?? {}
     if (!r.totals || t.failures > 0 || r.samples.at(-1)?.handlerErrors > 0) r.verdict.ok = false
     for (const x of r.verdict.results) {

@@ -136,10 +136,10 @@ export function writeReport(dir, result, argv) {
     L.push(`### ${r.store} store: ${r.verdict.ok ? 'passed' : 'FAILED'}`, '')
     L.push('| series | warm mean | warm min – max | slope per minute | bound per minute | ceiling | |', '|---|---:|---:|---:|---:|---:|---|')
     for (const x of r.verdict.results) {
-      if (x.slopePerMin === undefined) L.push(`| ${x.label} | | | | | ✗ ${x.why} |`)
+      if (x.slopePerMin === undefined) L.push(`| ${x.label} | | | | | | ✗ ${x.why} |`)
       else
         L.push(
-          `| ${x.label}${x.unit ? ` (${x.unit})` : ''} | ${fmt(x.mean, '')} | ${fmt(x.min, '')} – ${fmt(x.max, '')} | ${x.slopePerMin >= 0 ? '+' : ''}${fmt(x.slopePerMin, '')} | ${fmt(x.bound, '')} | ${x.ok ? '✓' : `✗ ${x.why}`} |`,
+          `| ${x.label}${x.unit ? ` (${x.unit})` : ''} | ${fmt(x.mean, '')} | ${fmt(x.min, '')} – ${fmt(x.max, '')} | ${x.slopePerMin >= 0 ? '+' : ''}${fmt(x.slopePerMin, '')} | ${fmt(x.bound, '')} | ${x.ceiling ?? ''} | ${x.ok ? '✓' : `✗ ${x.why}`} |`,
         )
     }
     const last = r.samples.at(-1) ?? {}

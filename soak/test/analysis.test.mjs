@@ -25,9 +25,9 @@ function rng(seed) {
  * (other work on a shared machine), the stores' counts following it (0.4 of the sessions created
  * within a TTL live, 0.3 of the requests within a nonce life are remembered), every other
  * series climbing to its level during the warm-up, then holding it with noise (RSS also a GC
- * sawtooth). `leak` adds {key: perMinute in the sample's own unit} from t = 0.
+ * sawtooth) over `rampS`. `leak` adds {key: perMinute in the sample's own unit} from t = 0.
  */
-function steady({ seconds = 600, everyS = 5, leak = {}, seed = 1, nen = PROFILES.full.nen } = {}) {
+function steady({ seconds = 600, everyS = 5, rampS = 60, leak = {}, seed = 1, nen = PROFILES.full.nen } = {}) {
   const r = rng(seed)
   const noise = (amp) => (r() * 2 - 1) * amp
   const out = []
@@ -48,7 +48,7 @@ function steady({ seconds = 600, everyS = 5, leak = {}, seed = 1, nen = PROFILES
     c.statuses += lives
     c.terminates += lives / 2
     created.push([t, c.handshakes + c.rotations, c.posts + c.gets + c.streams + c.rotations + c.statuses + c.terminates])
-    const ramp = Math.min(1, t / 60)
+    const ramp = Math.min(1, t / rampS)
     const sessions = 0.4 * within(t, nen.sessionTtlMs / 1000, 1)
     const s = {
       t,
@@ -133,6 +133,16 @@ test('growth during the warm-up only is not a failure; the same growth after it 
   for (const s of samples) if (s.t < 80) s.rss += (80 - s.t) * -0.5 * MiB // a steep climb that stops at 80 s
   assert.deepEqual(failing(analyse('memory', samples, 80)), [])
   assert.deepEqual(failing(analyse('memory', samples, 0)), ['rss'])
+})
+
+test('the CI profile has looser bounds: 2 KB per answer still fails it', () => {
+  const warm = warmUpS(PROFILES.ci.nen)
+  const ci = (leak) => analyse('memory', steady({ seconds: 60, everyS: 1, rampS: 15, leak, nen: PROFILES.ci.nen }), warm, 'ci')
+  assert.deepEqual(failing(ci({})), [])
+  // 3 MiB/min fails the full profile's bound (above) but not the CI one; 300 answers/s leaking
+  // 2 KB each (34 MiB/min) fails it.
+  assert.deepEqual(failing(ci({ rss: 3 * MiB })), [])
+  assert.deepEqual(failing(ci({ rss: 300 * 2000 * 60 })), ['rss'])
 })
 
 test('a run too short to have a warm part fails', () => {

@@ -51,6 +51,9 @@ node --test packages/client/test/
 step "server tests: Web handlers, node:http and Express adapters, Upstash and Redis stores"
 node --test packages/server/test/
 
+step "soak, 60 s: handshakes, requests, streams, rotations and terminates on the memory and Redis stores; no series may grow once warm"
+(node --test soak/test/ && node soak/main.mjs --ci)
+
 step "AI tests: OpenAI- and Anthropic-compatible upstreams on loopback, official SDKs, headless Chromium"
 (cd packages/ai && node --test test/*.test.mjs)
 

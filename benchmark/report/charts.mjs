@@ -1,13 +1,13 @@
 // Small SVG charts, written by hand (no chart library): horizontal bars with min–max whiskers,
 // and a line over time.
 
-const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12"'
+export const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif" font-size="12"'
 export const COLORS = { plain: '#9aa5b1', nen: '#2f6fdf', wasm: '#e8833a', peer: '#8e5bd0', other: '#4caf7a' }
 
-const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+export const esc = (s) => String(s).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
 
 /** Axis ticks from 0 past `max` in 1-2-5 steps: [0, step, 2 step, ...]. */
-function ticks(max, target = 5) {
+export function ticks(max, target = 5) {
   if (!(max > 0)) return [0, 1]
   const raw = max / target
   const p = 10 ** Math.floor(Math.log10(raw))
@@ -17,7 +17,7 @@ function ticks(max, target = 5) {
   return out
 }
 
-const fmtAxis = (v) => (v >= 1e6 ? `${+(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : `${+v.toFixed(2)}`)
+export const fmtAxis = (v) => (v >= 1e6 ? `${+(v / 1e6).toFixed(2)}M` : v >= 1e3 ? `${+(v / 1e3).toFixed(1)}k` : `${+v.toFixed(2)}`)
 const fmtValue = (v) => (v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : v >= 100 ? Math.round(v).toLocaleString('en-US') : `${+v.toPrecision(3)}`)
 
 /** The colour key of the kinds present. */

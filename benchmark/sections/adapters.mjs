@@ -6,38 +6,14 @@
 //   g. the node:http adapter (nenNodeHandler) POST 1 KiB on mock req/res, against a plain handler
 //   h. streams: 1000 × 16-byte tokens through withNenStream, against the same ReadableStream shape
 
-import { EventEmitter } from 'node:events'
 import { section } from '../lib/child.mjs'
 import { scale } from '../lib/config.mjs'
 import { bench, compare, noteLoad } from '../lib/inproc.mjs'
 import { SMALL, SMALL_TEXT, checkAnswer, clientSession, jsonOfSize, nen, signRequests } from '../lib/inputs.mjs'
 import { nenOn, server, serverNode, sessionOn } from '../lib/server-pkg.mjs'
+import { MockReq, MockRes, TOKEN, TOKENS, call, drain, plainGet, plainNode, plainPost, plainStream, tokens, webRequest } from '../lib/shapes.mjs'
 
 const JSON_1K = jsonOfSize(1024)
-const URL_BASE = 'http://localhost'
-const TOKEN = 'token-0123456789'
-const TOKENS = 1000
-
-/** A Web Request as a node:http → Request adapter would build it (content-length included). */
-function webRequest(method, target, headers, body) {
-  const h = { ...headers }
-  if (body !== undefined) {
-    h['content-type'] = 'application/json'
-    h['content-length'] = String(Buffer.byteLength(body))
-  }
-  return new Request(URL_BASE + target, { method, headers: h, body })
-}
-
-const plainPost = async (req) => new Response(JSON.stringify(await req.json()), { status: 200, headers: { 'content-type': 'application/json' } })
-const plainGet = async () => new Response(JSON.stringify(SMALL), { status: 200, headers: { 'content-type': 'application/json' } })
-
-/** Calls a Web handler and reads its whole answer; the status must be 200. */
-async function call(handler, req) {
-  const res = await handler(req)
-  const text = await res.text()
-  if (res.status !== 200) throw new Error(`answered ${res.status}: ${text.slice(0, 200)}`)
-  return text
-}
 
 async function webHandlers(rows, engines) {
   console.log('\ne. Web Request handlers in process (Request built, handler called, answer read)')
@@ -96,60 +72,6 @@ async function openSealJson(rows) {
   rows.push({ id: 'opensync.plain', ...results[0] }, { id: 'opensync.nen', ...results[1] })
 }
 
-/** node:http's IncomingMessage as far as a handler reads it; the body arrives once listened for. */
-class MockReq extends EventEmitter {
-  constructor(method, url, headers, body) {
-    super()
-    this.method = method
-    this.url = url
-    this.headers = headers
-    this.chunk = body === undefined ? null : Buffer.from(body)
-    this.readableEnded = false
-  }
-  on(event, fn) {
-    super.on(event, fn)
-    if (event === 'end')
-      queueMicrotask(() => {
-        if (this.chunk) this.emit('data', this.chunk)
-        this.readableEnded = true
-        this.emit('end')
-      })
-    return this
-  }
-}
-
-/** node:http's ServerResponse as far as the adapters use it. */
-class MockRes extends EventEmitter {
-  headersSent = false
-  destroyed = false
-  writeHead(status, headers) {
-    this.statusCode = status
-    this.headers = headers
-    this.headersSent = true
-    return this
-  }
-  write() {
-    return true
-  }
-  end(body) {
-    this.body = body
-    return this
-  }
-}
-
-/** What a Node user writes without Nen: read, parse, answer. */
-const plainNode = (req, res) =>
-  new Promise((resolve) => {
-    const chunks = []
-    req.on('data', (c) => chunks.push(c))
-    req.on('end', () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8'))
-      res.writeHead(200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify(body))
-      resolve()
-    })
-  })
-
 async function nodeAdapter(rows, n) {
   console.log('\ng. node:http adapter, POST 1 KiB echo, mock req/res')
   const session = await sessionOn(n)
@@ -170,38 +92,6 @@ async function nodeAdapter(rows, n) {
   ])
   noteLoad(results)
   rows.push({ id: 'node.mock.plain', ...results[0] }, { id: 'node.mock.nen', ...results[1] })
-}
-
-async function* tokens() {
-  for (let i = 0; i < TOKENS; i++) yield TOKEN
-}
-
-const encoder = new TextEncoder()
-
-/** The same stream shape without encryption: pulled one item at a time, one SSE frame each. */
-function plainStream() {
-  const it = tokens()
-  const body = new ReadableStream(
-    {
-      async pull(c) {
-        const step = await it.next()
-        if (step.done) {
-          c.enqueue(encoder.encode('event: end\ndata: \n\n'))
-          c.close()
-        } else c.enqueue(encoder.encode(`data: ${step.value}\n\n`))
-      },
-    },
-    { highWaterMark: 0 },
-  )
-  return new Response(body, { status: 200, headers: { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' } })
-}
-
-/** Reads a stream response to its end; returns the number of reads. */
-async function drain(res) {
-  const reader = res.body.getReader()
-  let reads = 0
-  while (!(await reader.read()).done) reads++
-  return reads
 }
 
 async function streams(rows, engines) {

@@ -15,7 +15,7 @@ const redis = require('./support/redis')
 
 const wrappingKey = crypto.randomBytes(32).toString('base64')
 const POLICIES = ['volatile-ttl', 'volatile-lru', 'allkeys-lru', 'allkeys-random', 'noeviction']
-const BASE_PORT = 16400
+const BASE_PORT = redis.port(16400)
 
 const info = (port, field) => Number(new RegExp(`^${field}:(\\d+)`, 'm').exec(redis.cli(port, 'info').stdout)?.[1] ?? NaN)
 

@@ -14,14 +14,14 @@ const { nen, connect, sign } = require('./support/nen')
 const redis = require('./support/redis')
 const { Proxy } = require('./support/proxy')
 
-const SINGLE = 16530
-const PERSISTENT = 16531
-const CLUSTER = [16540, 16541, 16542]
-const PROXIED = 16550
-const PROXY = 16551
-const PRIMARY = 16560
-const REPLICA = 16561
-const FAILOVER_PROXY = 16562
+const SINGLE = redis.port(16530)
+const PERSISTENT = redis.port(16531)
+const CLUSTER = [redis.port(16540), redis.port(16541), redis.port(16542)]
+const PROXIED = redis.port(16550)
+const PROXY = redis.port(16551)
+const PRIMARY = redis.port(16560)
+const REPLICA = redis.port(16561)
+const FAILOVER_PROXY = redis.port(16562)
 const TIMEOUT = 400
 // Slack over timeoutMs for a request to settle: JS scheduling on a loaded 2-core machine.
 const BOUND = TIMEOUT + 400

@@ -13,11 +13,11 @@ const { join } = require('node:path')
 const { nen, connect, sign, roundTrip, rejectsWith } = require('./support/nen')
 const redis = require('./support/redis')
 
-const PORT = 16500 // TLS, certificate for 127.0.0.1 from CA `good`
-const WRONG_NAME = 16501 // TLS, certificate from CA `good` for another host name only
-const PLAIN = 16502 // no TLS
-const TLS12 = 16503 // TLS 1.2 only
-const CLUSTER = [16510, 16511, 16512] // TLS, cluster bus over TLS too
+const PORT = redis.port(16500) // TLS, certificate for 127.0.0.1 from CA `good`
+const WRONG_NAME = redis.port(16501) // TLS, certificate from CA `good` for another host name only
+const PLAIN = redis.port(16502) // no TLS
+const TLS12 = redis.port(16503) // TLS 1.2 only
+const CLUSTER = [redis.port(16510), redis.port(16511), redis.port(16512)] // TLS, cluster bus over TLS too
 const TIMEOUT = 400
 const MARGIN = 400 // scheduling slack on a loaded 2-core machine
 const wrappingKey = crypto.randomBytes(32).toString('base64')

@@ -51,6 +51,11 @@ build_test_wasm
 step "addon tests: memory, Redis, Redis Cluster and JS stores, packaging"
 node --test __test__/
 
+step "native memory safety: the release addon's main paths under valgrind memcheck"
+# About 30 s. The whole addon suite under AddressSanitizer and LeakSanitizer is a separate
+# command, `bash scripts/sanitize.sh` (a debug nightly build of its own: about 10 min cold).
+bash scripts/sanitize.sh --memcheck
+
 step "client tests: Node, headless Chromium, reproducible vectors"
 node --test packages/client/test/
 

@@ -65,9 +65,10 @@ log="${FUZZ_LOG_DIR:-$tmp/log}"
 mkdir -p "$log"
 status=0
 for t in "${targets[@]}"; do
-  mkdir -p "corpus/$t" "seeds/$t"
+  mkdir -p "corpus/$t"
   # libFuzzer adds new entries to its first corpus directory and only reads the others.
-  dirs=("corpus/$t" "seeds/$t")
+  dirs=("corpus/$t")
+  [ ! -d "seeds/$t" ] || dirs+=("seeds/$t")
   [ "$smoke" = 1 ] && mkdir -p "$tmp/new/$t" && dirs=("$tmp/new/$t" "${dirs[@]}")
   if cargo +nightly fuzz run "$t" "${dirs[@]}" -- \
       -max_total_time="$secs" -print_final_stats=1 -rss_limit_mb=2048 >"$log/$t" 2>&1; then

@@ -14,18 +14,21 @@ const { nen, connect, sign } = require('./support/nen')
 const redis = require('./support/redis')
 const { Proxy } = require('./support/proxy')
 
-const SINGLE = 16530
-const PERSISTENT = 16531
-const CLUSTER = [16540, 16541, 16542]
-const PROXIED = 16550
-const PROXY = 16551
-const PRIMARY = 16560
-const REPLICA = 16561
-const FAILOVER_PROXY = 16562
-const TIMEOUT = 400
+const SINGLE = redis.port(16530)
+const PERSISTENT = redis.port(16531)
+const CLUSTER = [redis.port(16540), redis.port(16541), redis.port(16542)]
+const PROXIED = redis.port(16550)
+const PROXY = redis.port(16551)
+const PRIMARY = redis.port(16560)
+const REPLICA = redis.port(16561)
+const FAILOVER_PROXY = redis.port(16562)
+// NEN_TEST_TIME_SCALE (default 1) stretches the timeout and its bounds for slower builds:
+// scripts/sanitize.sh (AddressSanitizer, debug) sets 3.
+const SCALE = Number(process.env.NEN_TEST_TIME_SCALE ?? 1)
+const TIMEOUT = 400 * SCALE
 // Slack over timeoutMs for a request to settle: JS scheduling on a loaded 2-core machine.
-const BOUND = TIMEOUT + 400
-const HANG = 5000
+const BOUND = TIMEOUT + 400 * SCALE
+const HANG = 5000 * SCALE
 const wrappingKey = crypto.randomBytes(32).toString('base64')
 const started = []
 

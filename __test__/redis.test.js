@@ -8,8 +8,8 @@ const crypto = require('node:crypto')
 const { nen, connect, sign, roundTrip, rejectsWith } = require('./support/nen')
 const redis = require('./support/redis')
 
-const PORT = 16390
-const CLUSTER = [17101, 17102, 17103]
+const PORT = redis.port(16390)
+const CLUSTER = [redis.port(17101), redis.port(17102), redis.port(17103)]
 const wrappingKey = crypto.randomBytes(32).toString('base64')
 
 const redisServer = (extra = {}, options = {}) =>

@@ -32,6 +32,12 @@ step "constant time: every tag comparison counted under callgrind (equal, first 
 # Its own target dir: the symbols it needs would otherwise rebuild the release addon's crates.
 CARGO_TARGET_DIR=target/ct bash scripts/ct-check.sh
 
+step "fuzzing smoke: every libFuzzer target of fuzz/ for 5 s (nightly and cargo-fuzz installed if missing)"
+# A bounded smoke, not a search: it proves every target still builds, starts from the committed
+# corpus and does not crash on it. Its own target dir (sanitizer flags). The long run is
+# `bash scripts/fuzz.sh` (SECURITY.md).
+CARGO_TARGET_DIR=target/fuzz bash scripts/fuzz.sh --smoke 5
+
 step "native addon (release build, and the test build with its reproducibility hooks)"
 build_addon
 build_test_addon
@@ -44,6 +50,11 @@ build_test_wasm
 
 step "addon tests: memory, Redis, Redis Cluster and JS stores, packaging"
 node --test __test__/
+
+step "native memory safety: the release addon's main paths under valgrind memcheck"
+# About 30 s. The whole addon suite under AddressSanitizer and LeakSanitizer is a separate
+# command, `bash scripts/sanitize.sh` (a debug nightly build of its own: about 10 min cold).
+bash scripts/sanitize.sh --memcheck
 
 step "client tests: Node, headless Chromium, reproducible vectors"
 node --test packages/client/test/

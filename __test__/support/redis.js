@@ -13,6 +13,14 @@ const path = require('node:path')
 
 const BASE = fs.mkdtempSync(path.join(os.tmpdir(), 'nen-redis-'))
 
+// Each file fixes its own ports; NEN_TEST_PORT_OFFSET moves all of them (cluster bus ports,
+// port + 10000, with them), so a second run of the suite (scripts/sanitize.sh uses 3000) never
+// meets, and never stops as a leftover, a server of a run on the default ports.
+const PORT_OFFSET = Number.parseInt(process.env.NEN_TEST_PORT_OFFSET ?? '0', 10)
+if (!Number.isInteger(PORT_OFFSET) || PORT_OFFSET < 0 || PORT_OFFSET > 20000) throw new Error('NEN_TEST_PORT_OFFSET: an integer from 0 to 20000')
+/** One of this suite's ports: `n` moved by NEN_TEST_PORT_OFFSET. */
+const port = (n) => n + PORT_OFFSET
+
 /** How each of this suite's servers was started, by port: restart() starts it the same way. */
 const started = new Map()
 
@@ -165,4 +173,4 @@ function makeCerts(label, names = ['IP:127.0.0.1', 'DNS:localhost'], issuer) {
   return { dir, ca, caKey, cert: f('server.crt'), key: f('server.key') }
 }
 
-module.exports = { start, stop, kill, restart, killAsync, restartAsync, startCluster, makeCerts, cli, BASE }
+module.exports = { port, start, stop, kill, restart, killAsync, restartAsync, startCluster, makeCerts, cli, BASE }

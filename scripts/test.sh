@@ -13,6 +13,8 @@ step "format and lints"
 node scripts/check-layout.mjs
 npx biome check
 cargo fmt --all --check
+ensure_actionlint
+actionlint
 cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo clippy -p nen-wasm --features server --all-targets --locked -- -D warnings
 

@@ -4,7 +4,14 @@
 // status); every exported method is wrapped here so callers see a NenError with code, status
 // and message.
 
-const native = require('./index.js')
+const { bindingError } = require('./binding-error.js')
+
+let native
+try {
+  native = require('./index.js')
+} catch (e) {
+  throw bindingError(e)
+}
 
 class NenError extends Error {
   /**

@@ -6,7 +6,6 @@
 // npm/cli#4828), and the fix.
 
 const { readFileSync } = require('node:fs')
-const { targets } = require('./package.json').napi
 
 /** Linux: `gnu` or `musl`, from the runtime's own report (no child process). */
 function linuxLibc() {
@@ -36,6 +35,11 @@ function platformOf(triple) {
 /** The error to throw when index.js could not load a binary. */
 function bindingError(cause) {
   const platform = platformName()
+  // Read only now: the test build (target/nen-test) ships this file without a package.json.
+  let targets = []
+  try {
+    targets = require('./package.json').napi.targets
+  } catch {}
   const supported = targets.map(platformOf)
   const pkg = `@withnen/server-native-${platform}`
   const message = supported.includes(platform)

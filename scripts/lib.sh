@@ -47,7 +47,7 @@ build_addon() {
 build_test_addon() {
   CARGO_TARGET_DIR=target/test-addon npx napi build --platform --profile test-addon \
     --features test-hooks --output-dir target/nen-test
-  cp nen.js target/nen-test/nen.js
+  cp nen.js binding-error.js target/nen-test/
 }
 
 # The test builds of the WebAssembly core (`test-hooks`) in packages/*/wasm-test, for the suites

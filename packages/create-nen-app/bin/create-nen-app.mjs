@@ -12,7 +12,9 @@ const USAGE = `Usage:
                                           a fresh NEN_WRAPPING_KEY in .env.local; installs it
   npx create-nen-app --existing [dir]    adds Nen to an existing App Router project (default .):
                                           app/api/nen/[action]/route, serverExternalPackages in
-                                          next.config, NEN_WRAPPING_KEY in .env.local, and
+                                          next.config (experimental.serverComponentsExternal-
+                                          Packages on Next 13.4 and 14; below 13.4 refused),
+                                          NEN_WRAPPING_KEY in .env.local, and
                                           @withnen/client + @withnen/server + @withnen/server-native
 
 Options:

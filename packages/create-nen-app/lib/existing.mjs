@@ -4,11 +4,26 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import { ensureWrappingKey } from './env-file.mjs'
-import { ensureNextConfig } from './next-config.mjs'
+import { configKey, ensureNextConfig } from './next-config.mjs'
 import { detectPackageManager, installCommand, nenDependencies, printable, runInstall } from './packages.mjs'
 import { listTemplate, templateRoot } from './template.mjs'
 
 export const ROUTE = 'api/nen/[action]'
+
+/**
+ * The project's Next.js version as [major, minor]: the installed one (node_modules/next), else
+ * the first version its package.json range names; undefined when neither says.
+ */
+export function nextVersion(dir, pkg) {
+  try {
+    const v = JSON.parse(readFileSync(path.join(dir, 'node_modules', 'next', 'package.json'), 'utf8')).version
+    const m = /^(\d+)\.(\d+)/.exec(v)
+    if (m) return [Number(m[1]), Number(m[2])]
+  } catch {}
+  const range = pkg.dependencies?.next ?? pkg.devDependencies?.next
+  const m = /(\d+)(?:\.(\d+))?/.exec(range ?? '')
+  return m ? [Number(m[1]), Number(m[2] ?? 0)] : undefined
+}
 
 /** The template's protocol route, the one file every Nen app needs. */
 export function routeSource() {
@@ -28,9 +43,11 @@ export function addToExisting(target, { local, install = true, log = console.log
   const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'))
   const appDir = ['app', 'src/app'].map((d) => path.join(dir, d)).find((d) => existsSync(d))
   if (!appDir) throw new Error(`${dir} has no app/ or src/app/ directory: Nen's Next.js routes need the App Router`)
-  const nextRange = pkg.dependencies?.next ?? pkg.devDependencies?.next
-  if (!nextRange) log(`warning: ${pkgFile} does not list next`)
-  else if (Number(/\d+/.exec(nextRange)?.[0]) < 15) log(`warning: next ${nextRange}: serverExternalPackages needs Next.js 15 or later (14 calls it experimental.serverComponentsExternalPackages)`)
+  const version = nextVersion(dir, pkg)
+  if (!version) log(`warning: ${pkgFile} does not list next: writing the Next.js 15+ config key`)
+  else if (version[0] < 13 || (version[0] === 13 && version[1] < 4))
+    throw new Error(`next ${version.join('.')}: Nen's routes are App Router route handlers, which need Next.js 13.4 or later; upgrade Next.js first`)
+  const flavour = configKey(version?.[0])
   const typescript = existsSync(path.join(dir, 'tsconfig.json'))
   const steps = []
   let instructions
@@ -68,10 +85,12 @@ export function addToExisting(target, { local, install = true, log = console.log
     }
   }
 
-  // 2. next.config: serverExternalPackages.
-  const config = ensureNextConfig(dir, { typescript })
+  // 2. next.config: serverExternalPackages (15+) or experimental.serverComponentsExternalPackages (13.4, 14).
+  const config = ensureNextConfig(dir, { typescript, flavour })
   steps.push({ what: 'next.config', action: config.action, file: config.file })
   if (config.action === 'manual') instructions = config.instructions + (config.reason ? `\n(${config.reason})` : '')
+  else if (flavour.within && !readFileSync(config.file, 'utf8').includes('instrumentationHook'))
+    log(`note: Next.js ${version.join('.')} runs instrumentation.ts only with experimental.instrumentationHook: true in ${path.basename(config.file)}`)
 
   // 3. .env.local: a wrapping key, unless there is one.
   const envFile = path.join(dir, '.env.local')

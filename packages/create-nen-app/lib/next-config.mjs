@@ -1,6 +1,7 @@
-// Adds '@withnen/server-native' to `serverExternalPackages` in a Next.js config, or writes a
-// config that has it. Only plain shapes are patched (one config object literal, found by its
-// export); anything else is left alone and reported, with the line to add by hand.
+// Adds '@withnen/server-native' to `serverExternalPackages` in a Next.js config (Next 15 and
+// later; 13.4 and 14 call it `experimental.serverComponentsExternalPackages`), or writes a config
+// that has it. Only plain shapes are patched (one config object literal, found by its export);
+// anything else is left alone and reported, with the line to add by hand.
 
 import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
@@ -8,33 +9,50 @@ import path from 'node:path'
 
 export const PACKAGE = '@withnen/server-native'
 export const CONFIG_NAMES = ['next.config.ts', 'next.config.mts', 'next.config.mjs', 'next.config.js', 'next.config.cjs']
-export const SNIPPET = `serverExternalPackages: ['${PACKAGE}'],`
-const LINE = `  ${SNIPPET}`
+
+/** Where a Next.js major reads the list of packages to load with require instead of bundling. */
+export function configKey(nextMajor) {
+  return nextMajor !== undefined && nextMajor < 15 ? LEGACY : MODERN
+}
+/** Next.js 15 and later. */
+export const MODERN = { key: 'serverExternalPackages', snippet: `serverExternalPackages: ['${PACKAGE}'],`, typescript: true }
+/**
+ * Next.js 13.4 and 14 (no next.config.ts before 15), where instrumentation.ts, which loads
+ * @withnen/server before the first request, also runs only with `instrumentationHook`.
+ */
+export const LEGACY = {
+  key: 'serverComponentsExternalPackages',
+  within: 'experimental',
+  snippet: `experimental: { serverComponentsExternalPackages: ['${PACKAGE}'], instrumentationHook: true },`,
+  inner: `serverComponentsExternalPackages: ['${PACKAGE}'], instrumentationHook: true,`,
+  typescript: false,
+}
+export const SNIPPET = MODERN.snippet
 
 /** What to tell someone whose config could not be patched. */
-export function manualInstructions(file) {
+export function manualInstructions(file, flavour = MODERN) {
   return [
     `Could not update ${path.basename(file)} safely. Add this to the object your Next.js config exports:`,
     '',
-    `  ${SNIPPET}`,
+    `  ${flavour.snippet}`,
     '',
-    `(or add '${PACKAGE}' to the serverExternalPackages you already have). Next.js must load the`,
+    `(or add '${PACKAGE}' to the ${flavour.within ? `${flavour.within}.` : ''}${flavour.key} you already have). Next.js must load the`,
     'native addon with require at run time instead of bundling it; without it `next build` fails.',
   ].join('\n')
 }
 
-const TS_CONFIG = `import type { NextConfig } from 'next'
+const tsConfig = (flavour) => `import type { NextConfig } from 'next'
 
 const nextConfig: NextConfig = {
-${LINE}
+  ${flavour.snippet}
 }
 
 export default nextConfig
 `
 
-const MJS_CONFIG = `/** @type {import('next').NextConfig} */
+const mjsConfig = (flavour) => `/** @type {import('next').NextConfig} */
 const nextConfig = {
-${LINE}
+  ${flavour.snippet}
 }
 
 export default nextConfig
@@ -73,18 +91,29 @@ function codeOnly(src) {
  * Patches `text` (a config's source). Returns {text, action: 'present' | 'patched'} or
  * {action: 'manual', reason}.
  */
-export function patchConfigText(text) {
+export function patchConfigText(text, flavour = MODERN) {
   const code = codeOnly(text)
-  if (text.includes(PACKAGE) && /serverExternalPackages/.test(code)) return { text, action: 'present' }
+  const { key } = flavour
+  if (text.includes(PACKAGE) && new RegExp(`\\b${key}\\b`).test(code)) return { text, action: 'present' }
 
   // An existing list: add to it.
-  const lists = [...code.matchAll(/\bserverExternalPackages\s*:\s*\[/g)]
+  const lists = [...code.matchAll(new RegExp(`\\b${key}\\s*:\\s*\\[`, 'g'))]
   if (lists.length === 1) {
     const at = lists[0].index + lists[0][0].length
     const empty = /^\s*\]/.test(code.slice(at))
     return { text: text.slice(0, at) + `'${PACKAGE}'` + (empty ? '' : ', ') + text.slice(at), action: 'patched' }
   }
-  if (/\bserverExternalPackages\b/.test(code)) return { action: 'manual', reason: 'serverExternalPackages is set in a way this tool does not edit' }
+  if (new RegExp(`\\b${key}\\b`).test(code)) return { action: 'manual', reason: `${key} is set in a way this tool does not edit` }
+  // Next 13.4/14: an `experimental: {` object already there takes the key inside it.
+  if (flavour.within) {
+    const blocks = [...code.matchAll(new RegExp(`\\b${flavour.within}\\s*:\\s*\\{`, 'g'))]
+    if (blocks.length === 1) {
+      const at = blocks[0].index + blocks[0][0].length
+      return { text: `${text.slice(0, at)} ${flavour.inner}${text.slice(at)}`, action: 'patched' }
+    }
+    if (new RegExp(`\\b${flavour.within}\\b`).test(code)) return { action: 'manual', reason: `${flavour.within} is set in a way this tool does not edit` }
+  }
+  const snippet = flavour.snippet
 
   // The exported object literal: `export default {`, `module.exports = {`, or a variable
   // holding one that an export names (also through a plugin: `export default withX(config)`).
@@ -114,14 +143,14 @@ export function patchConfigText(text) {
   if (spreads) return { action: 'manual', reason: 'the config object spreads another one' }
   // An empty object (`{}`, `{ }`) gets its own lines; otherwise the entry goes first, indented
   // like the line after the brace.
-  if (/^\s*\}/.test(rest)) return { text: text.slice(0, at) + `\n  ${SNIPPET}\n` + rest.replace(/^\s*/, ''), action: 'patched' }
+  if (/^\s*\}/.test(rest)) return { text: text.slice(0, at) + `\n  ${snippet}\n` + rest.replace(/^\s*/, ''), action: 'patched' }
   if (!text.slice(at, close).includes('\n')) {
     // One line: `{ a: 1 }` → `{ serverExternalPackages: [...], a: 1 }`.
     const body = text.slice(at, close).trim()
-    return { text: text.slice(0, at) + ` ${SNIPPET}` + (body ? ` ${body} ` : ' ') + text.slice(close), action: 'patched' }
+    return { text: text.slice(0, at) + ` ${snippet}` + (body ? ` ${body} ` : ' ') + text.slice(close), action: 'patched' }
   }
   const indent = /^[^\S\n]*\n([^\S\n]+)\S/.exec(rest)?.[1] ?? '  '
-  return { text: text.slice(0, at) + `\n${indent}${SNIPPET}` + rest, action: 'patched' }
+  return { text: text.slice(0, at) + `\n${indent}${snippet}` + rest, action: 'patched' }
 }
 
 /** Node can check the syntax of JavaScript configs; TypeScript ones are checked by `next build`. */
@@ -135,23 +164,24 @@ function syntaxOk(file) {
  * 'created', 'patched', 'present' or 'manual' (then also `instructions`); never leaves a file it
  * could not patch changed.
  */
-export function ensureNextConfig(projectDir, { typescript }) {
+export function ensureNextConfig(projectDir, { typescript, flavour = MODERN }) {
   const found = CONFIG_NAMES.map((n) => path.join(projectDir, n)).filter((f) => existsSync(f))
   if (found.length === 0) {
-    const file = path.join(projectDir, typescript ? 'next.config.ts' : 'next.config.mjs')
-    writeFileSync(file, typescript ? TS_CONFIG : MJS_CONFIG)
+    const ts = typescript && flavour.typescript
+    const file = path.join(projectDir, ts ? 'next.config.ts' : 'next.config.mjs')
+    writeFileSync(file, ts ? tsConfig(flavour) : mjsConfig(flavour))
     return { file, action: 'created' }
   }
   const file = found[0]
   if (found.length > 1) return { file, action: 'manual', instructions: `More than one Next.js config (${found.map((f) => path.basename(f)).join(', ')}).\n` + manualInstructions(file) }
   const before = readFileSync(file, 'utf8')
-  const r = patchConfigText(before)
+  const r = patchConfigText(before, flavour)
   if (r.action === 'present') return { file, action: 'present' }
-  if (r.action === 'manual') return { file, action: 'manual', reason: r.reason, instructions: manualInstructions(file) }
+  if (r.action === 'manual') return { file, action: 'manual', reason: r.reason, instructions: manualInstructions(file, flavour) }
   writeFileSync(file, r.text)
   if (!syntaxOk(file)) {
     writeFileSync(file, before)
-    return { file, action: 'manual', reason: 'the patched file did not parse', instructions: manualInstructions(file) }
+    return { file, action: 'manual', reason: 'the patched file did not parse', instructions: manualInstructions(file, flavour) }
   }
   return { file, action: 'patched' }
 }

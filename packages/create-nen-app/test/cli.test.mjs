@@ -5,7 +5,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -175,4 +175,50 @@ test('usage errors', () => {
   assert.equal(help.status, 0)
   assert.match(help.out, /--existing \[dir\]/)
   assert.equal(cli(['--version'], tmpdir()).out.trim(), '0.1.0')
+})
+
+test('--existing writes the config key of the installed Next.js major, and refuses one without route handlers', (t) => {
+  const legacy = "experimental: { serverComponentsExternalPackages: ['@withnen/server-native'], instrumentationHook: true },"
+  const cases = [
+    // [next in package.json, installed version or null, expected file, expected line]
+    ['13.4.19', null, 'next.config.mjs', legacy],
+    ['^14.2.0', null, 'next.config.mjs', legacy],
+    ['15.5.0', null, 'next.config.ts', "serverExternalPackages: ['@withnen/server-native'],"],
+    ['16.4.6', null, 'next.config.ts', "serverExternalPackages: ['@withnen/server-native'],"],
+    // The installed version wins over the range.
+    ['latest', '14.2.35', 'next.config.mjs', legacy],
+  ]
+  for (const [range, installed, file, line] of cases) {
+    const dir = tmp(t)
+    mkdirSync(path.join(dir, 'app'), { recursive: true })
+    writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', dependencies: { next: range } }))
+    writeFileSync(path.join(dir, 'tsconfig.json'), '{}')
+    if (installed) {
+      mkdirSync(path.join(dir, 'node_modules/next'), { recursive: true })
+      writeFileSync(path.join(dir, 'node_modules/next/package.json'), JSON.stringify({ name: 'next', version: installed }))
+    }
+    const r = cli(['--existing', dir, '--no-install'], dir)
+    assert.equal(r.status, 0, r.out)
+    assert.ok(readFileSync(path.join(dir, file), 'utf8').includes(`\n  ${line}\n`), `${range}: ${readFileSync(path.join(dir, file), 'utf8')}`)
+  }
+  // An existing Next 14 config with an experimental block gets the keys inside it.
+  const dir = tmp(t)
+  mkdirSync(path.join(dir, 'app'), { recursive: true })
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'p', dependencies: { next: '14.2.35' } }))
+  writeFileSync(path.join(dir, 'next.config.js'), 'module.exports = {\n  experimental: { typedRoutes: true },\n}\n')
+  assert.equal(cli(['--existing', dir, '--no-install'], dir).status, 0)
+  assert.equal(
+    readFileSync(path.join(dir, 'next.config.js'), 'utf8'),
+    "module.exports = {\n  experimental: { serverComponentsExternalPackages: ['@withnen/server-native'], instrumentationHook: true, typedRoutes: true },\n}\n",
+  )
+  // Before 13.4 there are no App Router route handlers: refused, nothing written.
+  for (const range of ['13.3.4', '12.3.4']) {
+    const old = tmp(t)
+    mkdirSync(path.join(old, 'app'), { recursive: true })
+    writeFileSync(path.join(old, 'package.json'), JSON.stringify({ name: 'p', dependencies: { next: range } }))
+    const r = cli(['--existing', old, '--no-install'], old)
+    assert.equal(r.status, 1, r.out)
+    assert.match(r.out, new RegExp(`next ${range.split('.').slice(0, 2).join('\\.')}: Nen's routes are App Router route handlers, which need Next\\.js 13\\.4 or later`))
+    assert.deepEqual(readdirSync(old).sort(), ['app', 'package.json'])
+  }
 })

@@ -7,6 +7,8 @@ import { NenError, asNenError } from './errors.js'
 import { env } from './env.js'
 import { createEngine, type Engine, type EngineChoice, type EngineOptions, type NenStoreAdapter } from './engine/index.js'
 import { ENGINE_OPTION_KEYS } from './engine/types.js'
+import { type NenEvent, createDefaultLogger } from './events.js'
+import { observeEngine } from './observed-engine.js'
 import { resolveStore, type SessionStore } from './stores.js'
 
 /** What `onError` is told besides the error. */
@@ -64,6 +66,21 @@ export interface NenOptions {
    * may quote the decrypted payload). Coded errors a handler throws on purpose are not logged.
    */
   onError?: (error: unknown, info: NenErrorInfo) => void
+  /**
+   * Called with every operational event (`NenEvent`): requests refused by code, store outages,
+   * wrapping-key mismatches and store latency, handshakes, rotations and terminations, the engine
+   * chosen and why. No event carries a key, a body, a signature or a full session id. Default: a
+   * logger printing one line per distinct cause, then at most one line a minute per cause
+   * (handshakes, rotations and latency are not printed).
+   */
+  onEvent?: (event: NenEvent) => void
+  /**
+   * Development mode: explains an ISO-3002 (signature mismatch) on the server log or `onEvent`
+   * with the method and target the server verified and the `x-nen-*` headers it saw (values
+   * that are not secret; the signature only by its length). Default: on when
+   * `NODE_ENV === 'development'` (as under `next dev`), off otherwise.
+   */
+  debug?: boolean
   /** Test builds of the engines only (the published ones refuse it): deterministic randomness. */
   testRngSeed?: string
   /** Tests only, with `testRngSeed`: a fixed clock, Unix ms. */
@@ -118,8 +135,26 @@ export class Nen {
 
   /** The engine; every call after the first returns the same one (or the same failure). */
   engine(): Promise<Engine> {
-    this.pending ??= (async () => createEngine(engineOptions(this.options), this.options.engine))()
+    this.pending ??= (async () => {
+      const options = engineOptions(this.options)
+      const engine = await createEngine(options, this.options.engine, (s) => this.emit({ type: 'engine', ...s }))
+      return observeEngine(engine, {
+        emit: (e) => this.emit(e),
+        latency: this.options.onEvent !== undefined && options.store.kind !== 'memory',
+        debug: this.options.debug ?? env('NODE_ENV') === 'development',
+      })
+    })()
     return this.pending
+  }
+
+  private logger: ((e: NenEvent) => void) | undefined
+
+  /** Passes an event to `onEvent`, or to the default logger; a throwing hook cannot break a request. */
+  emit(event: NenEvent): void {
+    try {
+      const hook = this.options.onEvent ?? (this.logger ??= createDefaultLogger())
+      hook(event)
+    } catch {}
   }
 
   /**

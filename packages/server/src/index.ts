@@ -7,6 +7,16 @@ export type { NenCodeInfo } from './errors.js'
 
 export { configureNen, setSessionStore, createNen, Nen } from './config.js'
 export type { NenOptions, NenErrorInfo } from './config.js'
+export type {
+  NenEvent,
+  NenEngineEvent,
+  NenRefusedEvent,
+  NenStoreEvent,
+  NenStoreLatencyEvent,
+  NenSessionEvent,
+  NenSignatureDebugEvent,
+  EngineOp,
+} from './events.js'
 
 export { InMemorySessionStore, RedisSessionStore } from './stores.js'
 export type { SessionStore, RedisSessionStoreOptions } from './stores.js'

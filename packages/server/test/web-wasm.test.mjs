@@ -24,10 +24,14 @@ test('the native addon really is unavailable here', () => {
   assert.throws(() => require('../../../nen.js'), /native/)
 })
 
-test('the default engine falls back to WebAssembly', async () => {
-  const engine = await createNen().engine()
-  // Only the WASM engine has `ready()` (it loads the module); the native one wraps NenServer.
-  assert.equal(typeof engine.ready, 'function')
+test('the default engine falls back to WebAssembly, and says why', async () => {
+  const events = []
+  await createNen({ onEvent: (e) => events.push(e) }).engine()
+  assert.equal(events.length, 1)
+  assert.equal(events[0].type, 'engine')
+  assert.equal(events[0].engine, 'wasm')
+  assert.equal(events[0].fallback, true)
+  assert.ok(events[0].reason.length > 0)
 })
 
 test('full round trip through the Web handlers on the WASM engine', { timeout: 30000 }, async () => {

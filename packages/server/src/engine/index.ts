@@ -16,13 +16,38 @@ function isConfigError(e: unknown): boolean {
   return asNenError(e)?.code === 'ISO-9001'
 }
 
-export async function createEngine(options: EngineOptions, choice: EngineChoice = 'auto'): Promise<Engine> {
+/** Which engine was created, and why not the native one when it was wanted. */
+export interface EngineSelection {
+  engine: 'native' | 'wasm'
+  fallback: boolean
+  reason?: string
+  missingPackage?: string
+}
+
+/** Why the addon did not load, and which package would have provided it. */
+function whyNot(e: unknown): { reason: string; missingPackage?: string } {
+  const err = e as { message?: unknown; code?: unknown; missingPackage?: unknown } | undefined
+  const message = typeof err?.message === 'string' ? (err.message.split('\n', 1)[0] ?? '') : String(e)
+  // @withnen/server-native's own loader names the platform package (binding-error.js).
+  if (typeof err?.missingPackage === 'string') return { reason: message, missingPackage: err.missingPackage }
+  if ((err?.code === 'ERR_MODULE_NOT_FOUND' || err?.code === 'MODULE_NOT_FOUND') && message.includes('@withnen/server-native'))
+    return { reason: '@withnen/server-native is not installed', missingPackage: '@withnen/server-native' }
+  return { reason: message }
+}
+
+export async function createEngine(options: EngineOptions, choice: EngineChoice = 'auto', selected?: (s: EngineSelection) => void): Promise<Engine> {
+  let fallback: EngineSelection = { engine: 'wasm', fallback: false }
   if (choice !== 'wasm') {
     try {
-      return await createNativeEngine(options)
+      const engine = await createNativeEngine(options)
+      selected?.({ engine: 'native', fallback: false })
+      return engine
     } catch (e) {
       if (choice === 'native' || isConfigError(e)) throw asNenError(e) ?? new NenError('ISO-9001', { message: 'native engine unavailable', cause: e })
+      fallback = { engine: 'wasm', fallback: true, ...whyNot(e) }
     }
   }
-  return createWasmEngine(options)
+  const engine = await createWasmEngine(options)
+  selected?.(fallback)
+  return engine
 }

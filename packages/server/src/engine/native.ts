@@ -68,8 +68,10 @@ export function loadNative(): Promise<NativeModule> {
       if (!base) throw first
       try {
         return usable(await import(/* webpackIgnore: true */ /* @vite-ignore */ new URL(REPO_ENTRY, base).href))
-      } catch {
-        throw first
+      } catch (second) {
+        // The repository's addon was found but its binary did not load: that is the reason to
+        // report (it names the missing platform package), not the package name's resolution.
+        throw (second as { name?: unknown }).name === 'NenBindingError' ? second : first
       }
     }
   })()

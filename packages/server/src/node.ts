@@ -1,7 +1,7 @@
 // Adapters for node:http (and everything built on it: Express, Connect) that work on the
 // IncomingMessage and ServerResponse directly: encrypted routes, streams and the four Nen routes.
 
-import { defaultNen, pathOf, type Nen } from './config.js'
+import { defaultNen, pathOf } from './config.js'
 import { ACTION_METHOD, type NenAction } from './actions.js'
 import { runNodeAction } from './node-action.js'
 import { openRequest, sendAnswer, sendFailure, signedUrl } from './node-io.js'

@@ -1,14 +1,15 @@
 // The README's examples as modules: the fenced block after `<!-- example: NAME ... -->` in
-// packages/server/README.md, written to test/.examples/NAME.mjs (inside the package, so that
+// packages/server/README.md, written to .nen-test/examples/NAME.mjs (inside the package, so that
 // `@withnen/server/...` resolves to this package by self-reference, in Node, Deno and Bun
-// alike). Tests import these files, so the README shows exactly the code that runs.
+// alike; outside test/, so that `node --test test/` does not take them for tests). Tests
+// import these files, so the README shows exactly the code that runs.
 
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const README = `${here}../../README.md`
-export const EXAMPLES_DIR = `${here}../.examples/`
+export const EXAMPLES_DIR = `${here}../../.nen-test/examples/`
 
 /** The code of example `name`, as the README shows it. */
 export function exampleCode(name) {

@@ -8,36 +8,41 @@ import { exampleScenario } from './example-scenario.mjs'
 
 const deno = globalThis.Deno
 const bun = globalThis.Bun
-const file = deno ? deno.args[0] : process.argv[2]
-const app = (await import(file)).default
-const fetchHandler = (req) => app.fetch(req)
+// `node --test test/` also loads this file (it is under test/): there it has nothing to do.
+if (deno || bun) await main()
 
-// `engine: 'auto'` (what the example's default configuration uses) takes the native addon when it
-// loads: the same attempt, made on its own, says which engine served.
-let engine = 'native'
-try {
-  await createNen({ engine: 'native' }).engine()
-} catch {
-  engine = 'wasm'
-}
+async function main() {
+  const file = deno ? deno.args[0] : process.argv[2]
+  const app = (await import(file)).default
+  const fetchHandler = (req) => app.fetch(req)
 
-let url
-let stop
-if (deno) {
-  const server = deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, fetchHandler)
-  url = `http://127.0.0.1:${server.addr.port}`
-  stop = () => server.shutdown()
-} else {
-  const server = bun.serve({ port: 0, hostname: '127.0.0.1', fetch: fetchHandler })
-  url = `http://127.0.0.1:${server.port}`
-  stop = () => server.stop(true)
-}
+  // `engine: 'auto'` (what the example's default configuration uses) takes the native addon when it
+  // loads: the same attempt, made on its own, says which engine served.
+  let engine = 'native'
+  try {
+    await createNen({ engine: 'native' }).engine()
+  } catch {
+    engine = 'wasm'
+  }
 
-let result
-try {
-  result = await exampleScenario(url)
-} catch (e) {
-  result = { error: String(e?.stack ?? e) }
+  let url
+  let stop
+  if (deno) {
+    const server = deno.serve({ port: 0, hostname: '127.0.0.1', onListen() {} }, fetchHandler)
+    url = `http://127.0.0.1:${server.addr.port}`
+    stop = () => server.shutdown()
+  } else {
+    const server = bun.serve({ port: 0, hostname: '127.0.0.1', fetch: fetchHandler })
+    url = `http://127.0.0.1:${server.port}`
+    stop = () => server.stop(true)
+  }
+
+  let result
+  try {
+    result = await exampleScenario(url)
+  } catch (e) {
+    result = { error: String(e?.stack ?? e) }
+  }
+  await stop()
+  console.log(JSON.stringify({ runtime: deno ? `deno ${deno.version.deno}` : `bun ${bun.version}`, engine, result }))
 }
-await stop()
-console.log(JSON.stringify({ runtime: deno ? `deno ${deno.version.deno}` : `bun ${bun.version}`, engine, result }))

@@ -5,7 +5,10 @@
 // obvious wiring answered ISO-6001). Inside the plugin's encapsulated scope every content-type
 // parser is replaced by one that reads nothing and hands the payload stream to the Nen adapter,
 // which reads it with Nen's own limits and codes; the application's other routes keep Fastify's
-// parsers. No import of fastify: the shapes below are what is used of it, so its types fit.
+// parsers. Fastify's types only (its instance, so that the routes callback's scope types);
+// nothing of fastify is bundled.
+
+import type { FastifyInstance } from 'fastify'
 
 import { ACTION_METHOD, type NenAction } from './actions.js'
 import { defaultNen } from './config.js'
@@ -23,16 +26,6 @@ export interface FastifyRequestLike {
 export interface FastifyReplyLike {
   raw: NodeResponse
   hijack(): unknown
-}
-
-// biome-ignore lint/suspicious/noExplicitAny: Fastify's route handler signature, generic in its own types
-type RouteHandler = (request: any, reply: any) => Promise<void>
-
-/** What the plugin uses of a Fastify instance (the encapsulated scope it is registered in). */
-export interface FastifyInstanceLike {
-  removeAllContentTypeParsers(): unknown
-  addContentTypeParser(type: string, fn: (request: never, payload: never, done: (err: Error | null, body?: unknown) => void) => void): unknown
-  all(path: string, handler: RouteHandler): unknown
 }
 
 /** The second argument of a Fastify Nen handler. */
@@ -62,7 +55,7 @@ export type NenFastifyStreamHandler<TBody = unknown, TRequest = FastifyRequestLi
 ) => NenStreamSource | Promise<NenStreamSource>
 
 /** Options of the `nenFastify` plugin (passed to `app.register`, Fastify's `prefix` included). */
-export interface NenFastifyOptions<TInstance = FastifyInstanceLike> extends NenNodeOptions {
+export interface NenFastifyOptions<TInstance = FastifyInstance> extends NenNodeOptions {
   /** Where the four routes live, under the plugin's prefix. Default `/api/nen`; `false`: none. */
   basePath?: string | false
   /**
@@ -113,11 +106,11 @@ function ownerOf(view: object): { request: FastifyRequestLike; reply: FastifyRep
  * four routes, and what `routes` registers) bodies are left to Nen; elsewhere Fastify's parsers
  * apply as before. Not wrapped in fastify-plugin on purpose: the encapsulation is the point.
  */
-export async function nenFastify<TInstance extends FastifyInstanceLike>(scope: TInstance, options: NenFastifyOptions<TInstance>): Promise<void> {
+export async function nenFastify(scope: FastifyInstance, options: NenFastifyOptions): Promise<void> {
   scope.removeAllContentTypeParsers()
   // Any media type, or none: the Nen adapter reads the payload itself, so nothing is read here.
-  scope.addContentTypeParser('*', (request: never, payload: never, done) => {
-    payloads.set(request as object, payload as NodeRequest)
+  scope.addContentTypeParser('*', (request, payload, done) => {
+    payloads.set(request, payload)
     done(null, undefined)
   })
   if (options.basePath !== false) {

@@ -1,6 +1,8 @@
 // Hono 4: the Web handlers (web.ts, web-routes.ts) on the Request Hono wraps (`c.req.raw`), on
-// every runtime Hono runs on (@hono/node-server, Deno, Bun, Workers). No import of hono: the
-// shapes below are what is used of its Context, so its types fit.
+// every runtime Hono runs on (@hono/node-server, Deno, Bun, Workers). Hono's types only (its
+// Context, so that handlers' `c` types without annotations); nothing of hono is bundled.
+
+import type { Context } from 'hono'
 
 import { ACTION_METHOD, type NenAction } from './actions.js'
 import { createNenRoute } from './web-routes.js'
@@ -42,16 +44,13 @@ export function nenHono(options: NenHonoOptions = {}): (c: HonoContextLike, next
  * The handler gets the decrypted body and Hono's Context (`c.req.param('id')`, `c.req.query()`),
  * and returns a JSON value or `nenResponse(...)`; the answer is sealed for the request.
  */
-export function withNenHono<TBody = unknown, C extends HonoContextLike = HonoContextLike>(
-  handler: (body: TBody, c: C) => unknown | Promise<unknown>,
-  options?: WithNenOptions,
-): (c: C) => Promise<Response> {
+export function withNenHono<TBody = unknown, C extends HonoContextLike = Context>(handler: (body: TBody, c: C) => unknown | Promise<unknown>, options?: WithNenOptions): (c: C) => Promise<Response> {
   const h = withNen<TBody, C>((_req, body, c) => handler(body, c), options)
   return (c) => h(c.req.raw, c)
 }
 
 /** An encrypted SSE route for Hono: each item the handler yields is one sealed frame. */
-export function withNenStreamHono<TBody = unknown, C extends HonoContextLike = HonoContextLike>(
+export function withNenStreamHono<TBody = unknown, C extends HonoContextLike = Context>(
   handler: (body: TBody, c: C) => NenStreamSource | Promise<NenStreamSource>,
   options?: WithNenStreamOptions,
 ): (c: C) => Promise<Response> {

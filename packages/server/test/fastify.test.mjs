@@ -1,7 +1,8 @@
 // The Fastify plugin (Fastify 5) over real HTTP, beyond the README example
 // (frameworks.test.mjs) and the attack tables (adversarial and route-confusion suites): the full
 // client scenario of the other adapters, the plugin under a prefix with its own basePath, a wrong
-// method on a Nen route, `allowHandshake` seeing the real request, and `rewriteUrl`: the target
+// method on a Nen route, `allowHandshake` seeing the real request, a `preParsing` hook replacing
+// the payload (gunzip), and `rewriteUrl`: the target
 // Fastify dispatched on is the one verified, so a rewrite keyed on an unsigned header cannot run
 // another handler under a valid signature.
 
@@ -117,6 +118,31 @@ test('rewriteUrl: the dispatched target is verified; a header-keyed rewrite runs
     // A rewritten target verifies only if the client signed the rewritten one.
     await rejectsWith(client.nenFetch('/old/echo', { method: 'POST', body: { a: 3 } }), 'ISO-3002', 401)
     assert.deepEqual(ran, { echo: 1, admin: 0 })
+  } finally {
+    await srv.close()
+  }
+})
+
+test('a preParsing hook that replaces the payload stream (gunzip): Nen reads the replacement', { timeout: 10000 }, async () => {
+  const { createGunzip, gzipSync } = await import('node:zlib')
+  const f = Fastify()
+  f.register(nenFastify, {
+    routes(nen) {
+      // A decompression hook: Nen must read what it returns, not the gzip bytes on the wire.
+      nen.addHook('preParsing', async (request, reply, payload) => (request.headers['content-encoding'] === 'gzip' ? payload.pipe(createGunzip()) : payload))
+      nen.post(
+        '/api/echo',
+        withNenFastify((body) => ({ echo: body })),
+      )
+    },
+  })
+  const srv = await listen(f)
+  try {
+    // The client's body, gzipped on its way (a proxy compressing uploads, say).
+    const gzipping = (url, init = {}) =>
+      fetch(url, init.body && !String(url).endsWith('/handshake') ? { ...init, body: gzipSync(init.body), headers: { ...init.headers, 'content-encoding': 'gzip' } } : init)
+    const client = new NenClient(srv.url, { fetch: gzipping })
+    assert.deepEqual(await (await client.nenFetch('/api/echo', { method: 'POST', body: { a: 1 } })).json(), { echo: { a: 1 } })
   } finally {
     await srv.close()
   }

@@ -2,9 +2,8 @@
 // (frameworks.test.mjs) and the attack tables (adversarial and route-confusion suites): the full
 // client scenario of the other adapters, the plugin under a prefix with its own basePath, a wrong
 // method on a Nen route, `allowHandshake` seeing the real request, a `preParsing` hook replacing
-// the payload (gunzip), and `rewriteUrl`: the target
-// Fastify dispatched on is the one verified, so a rewrite keyed on an unsigned header cannot run
-// another handler under a valid signature.
+// the payload (gunzip), and `rewriteUrl`: the target Fastify dispatched on is the one verified, so
+// a rewrite keyed on an unsigned header cannot run another handler under a valid signature.
 
 import test from 'node:test'
 import assert from 'node:assert/strict'

@@ -61,7 +61,7 @@ bash scripts/sanitize.sh --memcheck
 step "client tests: Node, headless Chromium, reproducible vectors"
 node --test packages/client/test/
 
-step "server tests: Web handlers, node:http and Express adapters, Upstash and Redis stores"
+step "server tests: Web handlers, node:http, Express 4/5, Connect, Fastify, Hono, Koa, Deno and Bun, Upstash and Redis stores"
 node --test packages/server/test/
 
 step "soak, 60 s: handshakes, requests, streams, rotations and terminates on the memory and Redis stores; no series may grow once warm"

@@ -11,7 +11,7 @@ const here = new URL('.', import.meta.url).pathname
 // stands (test/catalogue.test.mjs compares them).
 if (!writeCatalogue()) console.warn('native addon not built: keeping src/catalogue.ts as it is')
 rmSync(`${here}dist`, { recursive: true, force: true })
-const entries = ['index', 'node', 'express']
+const entries = ['index', 'node', 'express', 'fastify', 'hono']
 const common = {
   entryPoints: entries.map((e) => `${here}src/${e}.ts`),
   outdir: `${here}dist`,

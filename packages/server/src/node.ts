@@ -1,10 +1,10 @@
 // Adapters for node:http (and everything built on it: Express, Connect) that work on the
 // IncomingMessage and ServerResponse directly: encrypted routes, streams and the four Nen routes.
 
-import { NenError } from './errors.js'
-import { defaultNen, pathOf, type Nen } from './config.js'
-import { ACTION_METHOD, bodyLimit, runAction, type NenAction } from './actions.js'
-import { nenHeaders, openRequest, originTarget, readBody, send, sendAnswer, sendError, sendFailure, signedUrl } from './node-io.js'
+import { defaultNen, pathOf } from './config.js'
+import { ACTION_METHOD, type NenAction } from './actions.js'
+import { runNodeAction } from './node-action.js'
+import { openRequest, sendAnswer, sendFailure, signedUrl } from './node-io.js'
 import type { NenNodeHandler, NenNodeOptions, NenNodeRoutes, NenNodeRoutesOptions, NodeRequest, NodeResponse } from './node-types.js'
 
 export type {
@@ -44,21 +44,6 @@ export function nenNodeHandler<TBody = unknown, TReq extends NodeRequest = NodeR
   }
 }
 
-async function runRoute(nen: Nen, action: NenAction, req: NodeRequest, res: NodeResponse): Promise<void> {
-  const method = req.method ?? 'GET'
-  const allowed = ACTION_METHOD[action]
-  if (method !== allowed) return sendError(res, new NenError('ISO-6007'), { allow: allowed })
-  try {
-    const engine = await nen.ready(method, signedUrl(req))
-    if (action === 'handshake') await nen.admitHandshake(req)
-    const body = await readBody(req, bodyLimit(nen, action))
-    const r = await runAction(engine, action, method, originTarget(req), nenHeaders(req.headers), body)
-    send(res, r.status, r.headers, r.body)
-  } catch (e) {
-    sendError(res, e)
-  }
-}
-
 /**
  * The four Nen routes (`<basePath>/handshake`, `rotate`, `terminate`, `status`) for node:http:
  * `if (nenRoutes(req, res)) return`. As Express or Connect middleware (`app.use(nenRoutes)`),
@@ -77,7 +62,7 @@ export function nenNodeRoutes(options: NenNodeRoutesOptions = {}): NenNodeRoutes
       next?.()
       return false
     }
-    void runRoute(options.nen ?? defaultNen(), action, req, res)
+    void runNodeAction(options.nen ?? defaultNen(), action, req, res)
     return true
   }
 }

@@ -45,8 +45,13 @@ interface OpenedRequest {
   body: unknown
 }
 
-/** What each verified Request carried, for `idempotencyKeyOf`. */
-const verified = new WeakMap<Request, Opened>()
+/**
+ * What each verified Request carried, for `idempotencyKeyOf`. One map per process: each entry
+ * point is its own bundle, and `idempotencyKeyOf` from `@withnen/server` must see the requests
+ * that `@withnen/server/hono`'s handlers verified.
+ */
+const VERIFIED = Symbol.for('@withnen/server:verified')
+const verified: WeakMap<Request, Opened> = ((globalThis as Record<symbol, WeakMap<Request, Opened> | undefined>)[VERIFIED] ??= new WeakMap())
 
 /**
  * The verified `x-nen-idempotency-key` of a request a Nen handler is serving (the client's

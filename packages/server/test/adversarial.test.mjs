@@ -1,5 +1,5 @@
 // An adversarial suite over real HTTP on loopback, against the real servers: the node:http
-// adapters (native engine), Express 5 (native engine) and the Web handlers on the WebAssembly
+// adapters (native engine), Express 5 and Fastify 5 (native engine) and the Web handlers on the WebAssembly
 // engine behind a node:http bridge. Each kind runs as two instances sharing one real Redis (the
 // WASM one through the Upstash REST shim in front of that Redis), as a deployment behind a load
 // balancer would. One table of attacks is applied to every kind: every signed header and the
@@ -29,9 +29,11 @@ import { randomBytes } from 'node:crypto'
 import { createRequire } from 'node:module'
 import { Readable } from 'node:stream'
 import express from 'express'
+import Fastify from 'fastify'
 import { createNen, createNenRoute, withNen, withNenStream, RedisSessionStore, UpstashSessionStore } from '../dist/index.mjs'
 import { nenNodeHandler, nenNodeRoutes, withNenStreamNode } from '../dist/node.mjs'
 import { nenExpress, withNenExpress, withNenStreamExpress } from '../dist/express.mjs'
+import { nenFastify, withNenFastify, withNenStreamFastify } from '../dist/fastify.mjs'
 import { NenClient, ClientNenError, createNenStream } from './support/app.mjs'
 import { startUpstash } from './support/upstash.mjs'
 import {
@@ -137,6 +139,35 @@ function expressKind(nen, app) {
 }
 
 /**
+ * Fastify 5 with the Nen plugin, every target routed to a Nen handler (a wildcard route). The
+ * suite's own node:http server (its short timeouts) runs Fastify's handler: `serverFactory`.
+ */
+function fastifyKind(nen, app) {
+  let handle
+  const f = Fastify({
+    serverFactory: (h) => {
+      handle = h
+      return http.createServer()
+    },
+  })
+  f.register(nenFastify, {
+    nen,
+    routes(scope) {
+      scope.post(
+        '/api/stream',
+        withNenStreamFastify(() => app.stream(), { nen }),
+      )
+      scope.all(
+        '/*',
+        withNenFastify((body) => app.json(body), { nen }),
+      )
+    },
+  })
+  const ready = f.ready()
+  return (req, res) => void ready.then(() => handle(req, res))
+}
+
+/**
  * The Web handlers behind node:http, as a custom server building Web Requests does (the
  * request line reaches `signedTarget` through the diagnostics-channel hook).
  */
@@ -200,6 +231,7 @@ const quiet = { onError: () => {}, maxBodyBytes: MAX_BODY, maxHandshakeBytes: MA
 const KINDS = [
   ['node:http (native)', 'native', nodeKind, () => RedisSessionStore({ url: redis.url, wrappingKey, keyPrefix: 'adv-node:' })],
   ['Express 5 (native)', 'native', expressKind, () => RedisSessionStore({ url: redis.url, wrappingKey, keyPrefix: 'adv-express:' })],
+  ['Fastify 5 (native)', 'native', fastifyKind, () => RedisSessionStore({ url: redis.url, wrappingKey, keyPrefix: 'adv-fastify:' })],
   ['Web handlers (WASM)', 'wasm', webKind, () => UpstashSessionStore({ url: upstash.url, token: TOKEN, wrappingKey, keyPrefix: 'adv-web:' })],
 ]
 
@@ -216,7 +248,8 @@ const TARGET_CASES = [
   // A Web Request cannot carry a body on GET: the bridge (as any Fetch runtime) drops it, so the
   // server sees a bodiless GET, whose signature says a body was there.
   ['method GET for a signed POST (body kept)', (a) => ({ ...a, method: 'GET' }), [400, 'ISO-6003'], { 'Web handlers (WASM)': [401, 'ISO-3002'] }],
-  ['method PURGE', (a) => ({ ...a, method: 'PURGE' }), [405, 'ISO-6004']],
+  // Fastify routes only the methods it knows (PURGE is not one): its own 404, before any handler.
+  ['method PURGE', (a) => ({ ...a, method: 'PURGE' }), [405, 'ISO-6004'], { 'Fastify 5 (native)': [404, null] }],
   ['path upper-cased (/API/echo)', (a) => ({ ...a, target: '/API/echo?x=1' }), [401, 'ISO-3002']],
   ['path percent-encoded (/api/%65cho)', (a) => ({ ...a, target: '/api/%65cho?x=1' }), [401, 'ISO-3002']],
   ['path percent-encoded, lower-case escape of `/` (/api%2fecho)', (a) => ({ ...a, target: '/api%2fecho?x=1' }), [401, 'ISO-3002']],

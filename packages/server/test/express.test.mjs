@@ -1,9 +1,11 @@
-// The Express adapters (Express 5) over real HTTP, with and without body parsers in front, and
-// mounted under a prefix.
+// The Express adapters over real HTTP on Express 5 and 4, with and without body parsers in
+// front, on Connect, and mounted under a prefix.
 
 import test from 'node:test'
 import assert from 'node:assert/strict'
-import express from 'express'
+import express5 from 'express'
+import express4 from 'express4'
+import connect from 'connect'
 import { configureNen } from '../dist/index.mjs'
 import { nenExpress, withNenExpress, withNenStreamExpress } from '../dist/express.mjs'
 import { NenClient, createApp, fullRoundTrip, listen, recordingFetch } from './support/app.mjs'
@@ -11,7 +13,7 @@ import { NenClient, createApp, fullRoundTrip, listen, recordingFetch } from './s
 configureNen({ onError: () => {} })
 
 /** Express serving the Nen routes and the test application; `parser` runs before everything. */
-function expressServer(app, parser) {
+function expressServer(app, parser, express = express5) {
   const e = express()
   if (parser) e.use(parser)
   e.use(nenExpress())
@@ -25,28 +27,55 @@ function expressServer(app, parser) {
   return listen(e)
 }
 
-for (const [name, parser] of [
-  ['no body parser', undefined],
-  ['express.json() in front', express.json()],
-  ['express.text() in front', express.text({ type: '*/*' })],
-  ['express.raw() in front', express.raw({ type: '*/*' })],
+for (const [version, express] of [
+  ['Express 5', express5],
+  ['Express 4', express4],
 ]) {
-  test(`full round trip through Express, ${name}`, { timeout: 30000 }, async () => {
-    const app = createApp()
-    const srv = await expressServer(app, parser)
-    try {
-      const wire = []
-      await fullRoundTrip(srv.url, recordingFetch(wire), { wire, app })
-    } finally {
-      await srv.close()
-    }
-  })
+  for (const [name, parser] of [
+    ['no body parser', undefined],
+    ['express.json() in front', express.json()],
+    ['express.text() in front', express.text({ type: '*/*' })],
+    ['express.raw() in front', express.raw({ type: '*/*' })],
+  ]) {
+    test(`full round trip through ${version}, ${name}`, { timeout: 30000 }, async () => {
+      const app = createApp()
+      const srv = await expressServer(app, parser, express)
+      try {
+        const wire = []
+        await fullRoundTrip(srv.url, recordingFetch(wire), { wire, app })
+      } finally {
+        await srv.close()
+      }
+    })
+  }
 }
 
+test('full round trip through Connect (no router: one middleware dispatching on the path)', { timeout: 30000 }, async () => {
+  const app = createApp()
+  const c = connect()
+  c.use(nenExpress())
+  const path = (req) => req.url.split('?')[0]
+  const query = (req) => Object.fromEntries(new URL(req.url, 'http://localhost').searchParams)
+  const json = withNenExpress((body, { req }) => app.route(path(req)).run(req.method, body, query(req)))
+  const stream = withNenStreamExpress((body, { req }) => app.route(path(req)).run(req.method, body))
+  c.use((req, res, next) => {
+    const r = app.route(path(req))
+    if (!r) return next()
+    ;(r.kind === 'stream' ? stream : json)(req, res, next)
+  })
+  const srv = await listen(c)
+  try {
+    const wire = []
+    await fullRoundTrip(srv.url, recordingFetch(wire), { wire, app })
+  } finally {
+    await srv.close()
+  }
+})
+
 test('mounted under prefixes: routes match relative to the mount, signatures use the full URL', { timeout: 10000 }, async () => {
-  const e = express()
+  const e = express5()
   e.use('/mounted/nen', nenExpress({ basePath: '' }))
-  const v1 = express.Router()
+  const v1 = express5.Router()
   v1.put(
     '/things/:id',
     withNenExpress((body, { req }) => ({ id: req.params.id, body, q: req.query.q, url: req.url, originalUrl: req.originalUrl })),

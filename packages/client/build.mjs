@@ -3,8 +3,11 @@
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { writeCatalogue } from '../server/scripts/catalogue.mjs'
 
 const here = new URL('.', import.meta.url).pathname
+// The catalogue and protocol names are refreshed from the addon when it is built (src/catalogue.ts).
+writeCatalogue()
 if (!existsSync(`${here}wasm/nen_wasm.js`)) throw new Error('packages/client/wasm is missing: run scripts/build-wasm.sh first')
 rmSync(`${here}dist`, { recursive: true, force: true })
 const common = { entryPoints: [`${here}src/index.ts`], bundle: true, platform: 'neutral', target: 'es2022', logLevel: 'warning' }

@@ -79,6 +79,25 @@ class Live {
   }
 }
 
+/**
+ * The base URL every path resolves against: an absolute http(s) URL, checked now so that a
+ * mistake is a configuration error (ISO-9001) at construction, not a network failure later.
+ * A relative base would resolve differently on the server (no `location`) and in the browser.
+ */
+function checkedBase(baseUrl: unknown): string {
+  const shown = typeof baseUrl === 'string' ? JSON.stringify(baseUrl.length > 100 ? `${baseUrl.slice(0, 100)}…` : baseUrl) : typeof baseUrl
+  let url: URL | undefined
+  try {
+    url = typeof baseUrl === 'string' ? new URL(baseUrl) : undefined
+  } catch {}
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new NenError('ISO-9001', {
+      message: `the base URL must be an absolute http(s) URL, such as https://api.example.com or location.origin in a browser; got ${shown}`,
+    })
+  }
+  return baseUrl as string
+}
+
 export class NenClient {
   readonly baseUrl: string
   private readonly opts: Required<Pick<NenClientOptions, 'identityMode' | 'keyExchange' | 'basePath'>> & NenClientOptions
@@ -86,7 +105,7 @@ export class NenClient {
   private pending: Promise<Live> | undefined
 
   constructor(baseUrl: string, options: NenClientOptions = {}) {
-    this.baseUrl = baseUrl
+    this.baseUrl = checkedBase(baseUrl)
     // A pinned key implies 'pqc': a key given and silently not checked would be worse than none.
     const identityMode = options.identityMode ?? (options.serverIdentityKey ? 'pqc' : 'tls')
     this.opts = { keyExchange: 'hybrid', basePath: '/api/nen', ...options, identityMode }

@@ -1,6 +1,6 @@
 // Every failure the client reports is a NenError with a stable ISO code.
 
-import { core } from './wasm.js'
+import { CATALOGUE } from './catalogue.js'
 
 /** One entry of the error catalogue. */
 export interface NenCodeInfo {
@@ -31,19 +31,18 @@ export class NenError extends Error {
     const info = describeNenCodeSync(code)
     super(options.message ?? info?.message ?? 'Internal error', options.cause === undefined ? undefined : { cause: options.cause })
     this.name = 'NenError'
-    // Before the core is loaded there is no catalogue to consult; a well-formed code is kept.
-    this.code = info?.code ?? (/^ISO-\d{4}$/.test(code) ? code : 'ISO-9000')
+    this.code = info?.code ?? 'ISO-9000'
     this.status = options.status ?? info?.status ?? 500
     this.authenticated = options.authenticated ?? false
   }
 }
 
+// The catalogue ships with the package (scripts/catalogue.mjs writes it from nen-core's), so
+// codes are described synchronously, before the WebAssembly core has loaded.
 let catalogue: Map<string, NenCodeInfo> | undefined
 
 function describeNenCodeSync(code: string): NenCodeInfo | null {
-  const c = core()
-  if (!c) return null
-  catalogue ??= new Map((c.nenCatalogue() as NenCodeInfo[]).map((i) => [i.code, i]))
+  catalogue ??= new Map(CATALOGUE.map(([c, status, name, message, fix, side]) => [c, { code: c, status, name, message, fix, side }]))
   const key = /^\d{4}$/.test(code) ? `ISO-${code}` : code
   return catalogue.get(key) ?? null
 }

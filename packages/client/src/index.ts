@@ -24,8 +24,9 @@ export interface NenStreamFn {
 
 function clientFor(target: string | NenClient | { client: NenClient }, options?: NenClientOptions): NenClient {
   if (target instanceof NenClient) return target
-  if (typeof target === 'string') return new NenClient(target, options)
-  return target.client
+  if (typeof target === 'object' && target !== null && target.client instanceof NenClient) return target.client
+  // Anything else is a base URL, which the client checks (ISO-9001).
+  return new NenClient(target as string, options)
 }
 
 /**

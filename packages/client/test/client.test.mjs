@@ -240,3 +240,46 @@ test('the CommonJS build works too', async () => {
     await srv.close()
   }
 })
+
+test('the base URL is checked when the client is made: ISO-9001, not a network failure later', () => {
+  for (const [base, shown] of [
+    ['', '""'],
+    ['/api', '"/api"'],
+    ['api.example.com', '"api.example.com"'],
+    ['ftp://example.com', '"ftp://example.com"'],
+    [undefined, 'undefined'],
+  ]) {
+    for (const make of [() => new NenClient(base), () => createNenFetch(base), () => createNenStream(base)]) {
+      assert.throws(make, (e) => {
+        assert.ok(e instanceof NenError)
+        assert.equal(e.code, 'ISO-9001')
+        assert.equal(e.status, 500)
+        assert.equal(e.message, `the base URL must be an absolute http(s) URL, such as https://api.example.com or location.origin in a browser; got ${shown}`)
+        return true
+      })
+    }
+  }
+  assert.equal(new NenClient('http://127.0.0.1:1').baseUrl, 'http://127.0.0.1:1')
+})
+
+test('the catalogue answers before the WebAssembly core has loaded', async () => {
+  // A fresh copy of the module, in a process that has loaded no core yet.
+  const { execFileSync } = await import('node:child_process')
+  const dist = new URL('../dist/index.mjs', import.meta.url).href
+  const out = execFileSync(
+    process.execPath,
+    [
+      '--input-type=module',
+      '-e',
+      `const m = await import(${JSON.stringify(dist)}); const e = new m.NenError('ISO-3002'); console.log(JSON.stringify([m.describeNenCode('3002')?.name, e.code, e.status, e.message]))`,
+    ],
+    { encoding: 'utf8' },
+  )
+  assert.deepEqual(JSON.parse(out), ['SIGNATURE_INVALID', 'ISO-3002', 401, 'Request signature is invalid'])
+})
+
+test("the client's catalogue is nen-core's, entry for entry", async () => {
+  const { createRequire } = await import('node:module')
+  const native = createRequire(import.meta.url)('../../../nen.js')
+  for (const info of native.nenCatalogue()) assert.deepEqual(describeNenCode(info.code), { ...info })
+})

@@ -29,6 +29,8 @@ export function writeCatalogue() {
     '',
   ].join('\n')
   write(`${here}src/catalogue.ts`, text)
+  // The client's copy: its NenError and describeNenCode answer before its WebAssembly core loads.
+  write(`${here}../client/src/catalogue.ts`, text)
   const l = native.nenStoreLayout()
   write(
     `${here}src/store-layout.ts`,

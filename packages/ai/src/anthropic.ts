@@ -8,17 +8,55 @@ import { Transport, type SecureAIClientOptions, type SecureRequestOptions } from
 
 export type { Message, MessageCreateParams, MessageCreateParamsNonStreaming, MessageCreateParamsStreaming, MessageStreamEvent, RawMessageStreamEvent }
 
-/** Params of `messages.stream()`: those of `create`, `stream` set for you. */
-export type MessageStreamParams = Omit<MessageCreateParamsNonStreaming, 'stream'> & { stream?: true }
+/**
+ * The SDK's params with `model` and `max_tokens` optional: the route may set the model (`model` /
+ * `models` of `anthropicProvider`, or `transform`) and always sets `max_tokens` when absent
+ * (`defaultMaxTokens`, `maxTokens`, else 1024). When neither the route nor the call sets a model,
+ * the route answers `ISO-9001` (status 500) without calling the provider.
+ */
+export type SecureMessageCreateParamsNonStreaming = Omit<MessageCreateParamsNonStreaming, 'model' | 'max_tokens'> & {
+  model?: MessageCreateParamsNonStreaming['model']
+  max_tokens?: number
+}
+/** As `SecureMessageCreateParamsNonStreaming`, with `stream: true`. */
+export type SecureMessageCreateParamsStreaming = Omit<MessageCreateParamsStreaming, 'model' | 'max_tokens'> & { model?: MessageCreateParamsStreaming['model']; max_tokens?: number }
+/** Either of them. */
+export type SecureMessageCreateParams = SecureMessageCreateParamsNonStreaming | SecureMessageCreateParamsStreaming
+
+/** Params of `messages.stream()`: those of `create` (`model`, `max_tokens` optional), `stream` set for you. */
+export type MessageStreamParams = Omit<SecureMessageCreateParamsNonStreaming, 'stream'> & { stream?: true }
 
 type Block = Message['content'][number]
 
+/** The text an event adds ('' unless it is a text delta). */
+function textDelta(event: MessageStreamEvent): string {
+  return event.type === 'content_block_delta' && event.delta.type === 'text_delta' ? event.delta.text : ''
+}
+
 /**
- * What `messages.stream()` returns: an async iterable of `MessageStreamEvent`s that also builds
- * the final `Message`. Events: `streamEvent` (event, snapshot), `text` (delta, snapshot text),
- * `message` (final message), `end`, `error`.
+ * What `messages.stream()` returns: an async iterable of the text deltas of the answer (strings;
+ * events without text are skipped), that also builds the final `Message`. The SDK-shaped
+ * `MessageStreamEvent`s are its `events()` view. Read one view, once. Events: `streamEvent`
+ * (event, snapshot), `text` (delta, snapshot text), `message` (final message), `end`, `error`.
  */
-export class SecureMessageStream extends AccumulatingStream<MessageStreamEvent, Message> {
+export class SecureMessageStream extends AccumulatingStream<MessageStreamEvent, Message> implements AsyncIterable<string> {
+  /** The text deltas, in order (`for await (const delta of stream)`). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
+    for await (const event of this.items()) {
+      const delta = textDelta(event)
+      if (delta) yield delta
+    }
+  }
+
+  /**
+   * The raw view: every `MessageStreamEvent` as the provider sent it (message start and delta,
+   * block starts and stops, tool input, thinking). Instead of the deltas, not as well: the stream
+   * is read once.
+   */
+  events(): AsyncIterableIterator<MessageStreamEvent> {
+    return this.items()
+  }
+
   /** The message as accumulated so far. */
   get currentMessage(): Message | undefined {
     return this.acc.snapshot()
@@ -38,9 +76,10 @@ export class SecureMessageStream extends AccumulatingStream<MessageStreamEvent, 
 
   protected override onAccumulated(event: MessageStreamEvent, snapshot: Message | undefined): void {
     this.emit('streamEvent', event, snapshot)
-    if (event.type === 'content_block_delta' && event.delta.type === 'text_delta') {
+    const delta = textDelta(event)
+    if (delta && event.type === 'content_block_delta') {
       const block = snapshot?.content[event.index]
-      this.emit('text', event.delta.text, block?.type === 'text' ? block.text : '')
+      this.emit('text', delta, block?.type === 'text' ? block.text : '')
     }
     if (event.type === 'message_stop' && snapshot) this.emit('message', snapshot)
   }
@@ -114,11 +153,11 @@ export interface SecureAnthropicOptions extends SecureAIClientOptions {
 /** The `messages` resource. */
 export interface SecureMessages {
   /** As `anthropic.messages.create`: resolves to the `Message`. */
-  create(params: MessageCreateParamsNonStreaming, options?: SecureRequestOptions): Promise<Message>
+  create(params: SecureMessageCreateParamsNonStreaming, options?: SecureRequestOptions): Promise<Message>
   /** With `stream: true`: resolves to an async iterable of `RawMessageStreamEvent`s. */
-  create(params: MessageCreateParamsStreaming, options?: SecureRequestOptions): Promise<SecureStream<RawMessageStreamEvent>>
-  create(params: MessageCreateParams, options?: SecureRequestOptions): Promise<Message | SecureStream<RawMessageStreamEvent>>
-  /** As `anthropic.messages.stream`: events as they come, and `finalMessage()` / `finalText()`. */
+  create(params: SecureMessageCreateParamsStreaming, options?: SecureRequestOptions): Promise<SecureStream<RawMessageStreamEvent>>
+  create(params: SecureMessageCreateParams, options?: SecureRequestOptions): Promise<Message | SecureStream<RawMessageStreamEvent>>
+  /** Text deltas as they come (`events()` for the SDK's events), events, and `finalMessage()` / `finalText()`. */
   stream(params: MessageStreamParams, options?: SecureRequestOptions): SecureMessageStream
 }
 
@@ -141,7 +180,7 @@ function withoutStream(params: object): Record<string, unknown> {
  * ```ts
  * const anthropic = createSecureAnthropic({ baseUrl: location.origin })
  * const stream = anthropic.messages.stream({ model, max_tokens: 1024, messages })
- * stream.on('text', (t) => render(t))
+ * for await (const delta of stream) render(delta)
  * const message = await stream.finalMessage()
  * ```
  */
@@ -150,7 +189,7 @@ export function createSecureAnthropic(options: SecureAnthropicOptions = {}): Sec
   const events = (params: object, o: SecureRequestOptions) => (signal: AbortSignal) => transport.stream(withoutStream(params), signal, o.headers) as AsyncIterable<RawMessageStreamEvent>
 
   const messages = {
-    async create(params: MessageCreateParams, o: SecureRequestOptions = {}) {
+    async create(params: SecureMessageCreateParams, o: SecureRequestOptions = {}) {
       if (params.stream) return new SecureStream(events(params, o), o.signal)
       return (await transport.json(withoutStream(params), o)) as Message
     },

@@ -13,6 +13,9 @@ export type {
   ChatCompletionCreateParams,
   ChatCompletionCreateParamsNonStreaming,
   ChatCompletionCreateParamsStreaming,
+  SecureChatCompletionCreateParams,
+  SecureChatCompletionCreateParamsNonStreaming,
+  SecureChatCompletionCreateParamsStreaming,
 } from './openai.js'
 export { createSecureAnthropic, SecureMessageStream, MessageAccumulator } from './anthropic.js'
 export type {
@@ -26,8 +29,11 @@ export type {
   MessageCreateParamsStreaming,
   MessageStreamEvent,
   RawMessageStreamEvent,
+  SecureMessageCreateParams,
+  SecureMessageCreateParamsNonStreaming,
+  SecureMessageCreateParamsStreaming,
 } from './anthropic.js'
-export { SecureStream, AccumulatingStream } from './stream.js'
+export { SecureStream, SecureStreamBase, AccumulatingStream } from './stream.js'
 export type { Accumulator } from './stream.js'
 export { SecureAIError } from './transport.js'
 export type { SecureAIClientOptions, SecureRequestOptions } from './transport.js'

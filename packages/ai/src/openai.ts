@@ -15,16 +15,48 @@ import { Transport, type SecureAIClientOptions, type SecureRequestOptions } from
 
 export type { ChatCompletion, ChatCompletionChunk, ChatCompletionCreateParams, ChatCompletionCreateParamsNonStreaming, ChatCompletionCreateParamsStreaming }
 
-/** Params of `chat.completions.stream()`: those of `create`, `stream` set for you. */
-export type ChatCompletionStreamParams = Omit<ChatCompletionCreateParamsBase, 'stream'> & { stream?: true }
-type ChatCompletionCreateParamsBase = ChatCompletionCreateParamsNonStreaming | ChatCompletionCreateParamsStreaming
+/**
+ * The SDK's params with `model` optional: the route may set it (`model` / `models` of
+ * `openAIProvider`, or `transform`). When neither the route nor the call sets one, the route
+ * answers `ISO-9001` (status 500) without calling the provider.
+ */
+export type SecureChatCompletionCreateParamsNonStreaming = Omit<ChatCompletionCreateParamsNonStreaming, 'model'> & { model?: ChatCompletionCreateParamsNonStreaming['model'] }
+/** As `SecureChatCompletionCreateParamsNonStreaming`, with `stream: true`. */
+export type SecureChatCompletionCreateParamsStreaming = Omit<ChatCompletionCreateParamsStreaming, 'model'> & { model?: ChatCompletionCreateParamsStreaming['model'] }
+/** Either of them. */
+export type SecureChatCompletionCreateParams = SecureChatCompletionCreateParamsNonStreaming | SecureChatCompletionCreateParamsStreaming
+
+/** Params of `chat.completions.stream()`: those of `create` (`model` optional), `stream` set for you. */
+export type ChatCompletionStreamParams = Omit<SecureChatCompletionCreateParamsNonStreaming, 'stream'> & { stream?: true }
+
+/** The text a chunk adds to the first choice's content ('' when none: a role, a tool call, a finish). */
+function contentDelta(chunk: ChatCompletionChunk): string {
+  return chunk.choices?.find((c) => c.index === 0)?.delta?.content ?? ''
+}
 
 /**
- * What `chat.completions.stream()` returns: an async iterable of `ChatCompletionChunk`s that
- * also builds the final `ChatCompletion`. Events: `chunk` (chunk, snapshot), `content`
- * (delta, snapshot text), `end`, `error`.
+ * What `chat.completions.stream()` returns: an async iterable of the text deltas of the answer
+ * (the first choice's content, as strings; chunks without text are skipped), that also builds the
+ * final `ChatCompletion`. The SDK-shaped `ChatCompletionChunk`s are its `chunks()` view. Read one
+ * view, once. Events: `chunk` (chunk, snapshot), `content` (delta, snapshot text), `end`, `error`.
  */
-export class SecureChatCompletionStream extends AccumulatingStream<ChatCompletionChunk, ChatCompletion> {
+export class SecureChatCompletionStream extends AccumulatingStream<ChatCompletionChunk, ChatCompletion> implements AsyncIterable<string> {
+  /** The text deltas, in order (`for await (const delta of stream)`). */
+  async *[Symbol.asyncIterator](): AsyncGenerator<string, void, undefined> {
+    for await (const chunk of this.items()) {
+      const delta = contentDelta(chunk)
+      if (delta) yield delta
+    }
+  }
+
+  /**
+   * The raw view: every `ChatCompletionChunk` as the provider sent it (role, tool calls, finish
+   * reasons, usage). Instead of the deltas, not as well: the stream is read once.
+   */
+  chunks(): AsyncIterableIterator<ChatCompletionChunk> {
+    return this.items()
+  }
+
   /** The completion as accumulated so far. */
   currentChatCompletion(): ChatCompletion | undefined {
     return this.acc.snapshot()
@@ -49,7 +81,7 @@ export class SecureChatCompletionStream extends AccumulatingStream<ChatCompletio
 
   protected override onAccumulated(chunk: ChatCompletionChunk, snapshot: ChatCompletion | undefined): void {
     this.emit('chunk', chunk, snapshot)
-    const delta = chunk.choices[0]?.delta?.content
+    const delta = contentDelta(chunk)
     if (delta) this.emit('content', delta, snapshot?.choices[0]?.message.content ?? '')
   }
 }
@@ -127,11 +159,11 @@ export interface SecureOpenAIOptions extends SecureAIClientOptions {
 /** The `chat.completions` resource. */
 export interface SecureChatCompletions {
   /** As `openai.chat.completions.create`: resolves to the `ChatCompletion`. */
-  create(params: ChatCompletionCreateParamsNonStreaming, options?: SecureRequestOptions): Promise<ChatCompletion>
+  create(params: SecureChatCompletionCreateParamsNonStreaming, options?: SecureRequestOptions): Promise<ChatCompletion>
   /** With `stream: true`: resolves to an async iterable of `ChatCompletionChunk`s. */
-  create(params: ChatCompletionCreateParamsStreaming, options?: SecureRequestOptions): Promise<SecureStream<ChatCompletionChunk>>
-  create(params: ChatCompletionCreateParams, options?: SecureRequestOptions): Promise<ChatCompletion | SecureStream<ChatCompletionChunk>>
-  /** As `openai.chat.completions.stream`: chunks as they come, and `finalChatCompletion()`. */
+  create(params: SecureChatCompletionCreateParamsStreaming, options?: SecureRequestOptions): Promise<SecureStream<ChatCompletionChunk>>
+  create(params: SecureChatCompletionCreateParams, options?: SecureRequestOptions): Promise<ChatCompletion | SecureStream<ChatCompletionChunk>>
+  /** Text deltas as they come (`chunks()` for the SDK's chunks), events, and `finalChatCompletion()`. */
   stream(params: ChatCompletionStreamParams, options?: SecureRequestOptions): SecureChatCompletionStream
 }
 
@@ -154,7 +186,7 @@ function withoutStream(params: object): Record<string, unknown> {
  * ```ts
  * const openai = createSecureOpenAI({ baseUrl: location.origin })
  * const completion = await openai.chat.completions.create({ model: 'gpt-4o-mini', messages })
- * for await (const chunk of await openai.chat.completions.create({ model, messages, stream: true })) …
+ * for await (const delta of openai.chat.completions.stream({ messages })) render(delta) // the route's model
  * ```
  */
 export function createSecureOpenAI(options: SecureOpenAIOptions = {}): SecureOpenAI {
@@ -162,7 +194,7 @@ export function createSecureOpenAI(options: SecureOpenAIOptions = {}): SecureOpe
   const chunks = (params: object, o: SecureRequestOptions) => (signal: AbortSignal) => transport.stream(withoutStream(params), signal, o.headers) as AsyncIterable<ChatCompletionChunk>
 
   const completions = {
-    async create(params: ChatCompletionCreateParams, o: SecureRequestOptions = {}) {
+    async create(params: SecureChatCompletionCreateParams, o: SecureRequestOptions = {}) {
       if (params.stream) return new SecureStream(chunks(params, o), o.signal)
       return (await transport.json(withoutStream(params), o)) as ChatCompletion
     },

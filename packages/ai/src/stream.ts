@@ -15,11 +15,12 @@ export interface Accumulator<T, F> {
 }
 
 /**
- * An async-iterable stream of items decrypted from one encrypted response. The request starts
- * when the stream is created; items are buffered until read. Iterate it once; break out of the
- * loop or call `abort()` to cancel the request, which also cancels the provider call behind it.
+ * What every stream shares: the request starts when the stream is created; items are buffered
+ * until read, and read once (`items()`); `abort()`, or leaving a read early, cancels the
+ * request, which also cancels the provider call behind it. Subclasses choose what iterating
+ * them yields.
  */
-export class SecureStream<T> implements AsyncIterable<T> {
+export class SecureStreamBase<T> {
   /** Aborting it cancels the request (the `controller` of the SDKs' streams). */
   readonly controller: AbortController
 
@@ -98,7 +99,8 @@ export class SecureStream<T> implements AsyncIterable<T> {
     await this.finished
   }
 
-  async *[Symbol.asyncIterator](): AsyncIterator<T> {
+  /** The items, once: a second read (of any view) throws. Leaving it early cancels the request. */
+  protected async *items(): AsyncGenerator<T, void, undefined> {
     if (this.consumed) throw new Error('Cannot iterate over a consumed stream')
     this.consumed = true
     let complete = false
@@ -120,8 +122,19 @@ export class SecureStream<T> implements AsyncIterable<T> {
   }
 }
 
+/**
+ * An async-iterable stream of items decrypted from one encrypted response (what `create({
+ * stream: true })` resolves to). Iterate it once; break out of the loop or call `abort()` to
+ * cancel the request, which also cancels the provider call behind it.
+ */
+export class SecureStream<T> extends SecureStreamBase<T> implements AsyncIterable<T> {
+  [Symbol.asyncIterator](): AsyncIterator<T> {
+    return this.items()
+  }
+}
+
 /** A stream that also folds its items into the final object (`.stream()` helpers). */
-export class AccumulatingStream<T, F> extends SecureStream<T> {
+export class AccumulatingStream<T, F> extends SecureStreamBase<T> {
   constructor(
     source: (signal: AbortSignal) => AsyncIterable<T>,
     signal: AbortSignal | null | undefined,

@@ -61,18 +61,21 @@ test('create with stream: true: an async iterable of MessageStreamEvents', async
   assert.equal(w.lastUpstream().body.stream, true)
 })
 
-test('stream(): text events, finalMessage() and finalText()', async () => {
+test('stream(): iterates the text deltas as strings; text events, finalMessage() and finalText()', async () => {
   const stream = w.anthropic.messages.stream({ model: 'claude-test', max_tokens: 100, messages })
   assert.ok(stream instanceof SecureMessageStream)
-  const deltas = []
+  const events = []
   let last
   stream.on('text', (delta, snapshot) => {
-    deltas.push(delta)
+    events.push(delta)
     last = snapshot
   })
+  const deltas = []
+  for await (const delta of stream) deltas.push(delta)
+  assert.deepEqual(deltas, ['The', ' answer', ' is', ' ZEBRA', 'QUARTZ', ' forty', '-two', '.'])
+  assert.deepEqual(events, deltas)
+  assert.equal(last, 'The answer is ZEBRAQUARTZ forty-two.')
   const final = await stream.finalMessage()
-  assert.deepEqual(deltas, REPLY_TOKENS)
-  assert.equal(last, REPLY)
   assert.equal(final.id, 'msg_test_1')
   assert.deepEqual(final.content, [{ type: 'text', text: REPLY, citations: null }])
   assert.equal(final.stop_reason, 'end_turn')
@@ -80,16 +83,43 @@ test('stream(): text events, finalMessage() and finalText()', async () => {
   assert.equal(final.usage.output_tokens, REPLY_TOKENS.length)
   assert.equal(final.usage.input_tokens, JSON.stringify(messages).length) // a null in the delta keeps the start's value
   assert.equal(await stream.finalText(), REPLY)
+  await assert.rejects(async () => {
+    for await (const _ of stream.events());
+  }, /consumed/)
 })
 
-test('stream(): tool-use input is assembled from its JSON deltas', async () => {
+test('stream().events(): the raw view yields the SDK-shaped MessageStreamEvents', async () => {
+  const stream = w.anthropic.messages.stream({ model: 'claude-test', max_tokens: 100, messages })
+  const events = []
+  for await (const event of stream.events()) events.push(event)
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['message_start', 'content_block_start', ...REPLY_TOKENS.map(() => 'content_block_delta'), 'content_block_stop', 'message_delta', 'message_stop'],
+  )
+  assert.equal(events[0].message.id, 'msg_test_1')
+  assert.deepEqual(events[1], { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '', citations: null } })
+  assert.deepEqual(
+    events.filter((e) => e.type === 'content_block_delta').map((e) => e.delta),
+    REPLY_TOKENS.map((text) => ({ type: 'text_delta', text })),
+  )
+  assert.equal(events.at(-2).delta.stop_reason, 'end_turn')
+  assert.equal(await stream.finalText(), REPLY)
+  await assert.rejects(async () => {
+    for await (const _ of stream);
+  }, /consumed/)
+})
+
+test('stream(): tool-use input is assembled from its JSON deltas; only text is a delta', async () => {
   const stream = w.anthropic.messages.stream({ model: 'claude-tool', max_tokens: 100, messages })
-  let count = 0
-  for await (const _ of stream) count++
-  assert.equal(count, 2 + REPLY_TOKENS.length + 1 + 1 + 3 + 1 + 2)
+  const deltas = []
+  for await (const d of stream) deltas.push(d)
+  assert.deepEqual(deltas, REPLY_TOKENS) // the tool input's JSON deltas are not text
   const final = await stream.finalMessage()
   assert.equal(final.stop_reason, 'tool_use')
   assert.deepEqual(final.content[1], { type: 'tool_use', id: 'toolu_1', name: 'lookup', input: { city: 'Oslo' }, caller: { type: 'direct' } })
+  let count = 0
+  for await (const _ of w.anthropic.messages.stream({ model: 'claude-tool', max_tokens: 100, messages }).events()) count++
+  assert.equal(count, 2 + REPLY_TOKENS.length + 1 + 1 + 3 + 1 + 2) // the SDK drops the provider's ping
 })
 
 test('allow-list: only the allowed params reach the provider; max_tokens defaults', async () => {
@@ -153,7 +183,7 @@ for (const [model, what] of [
     const stream = w.anthropic.messages.stream({ model, max_tokens: 10, messages })
     const types = []
     const err = await (async () => {
-      for await (const e of stream) types.push(e.type)
+      for await (const e of stream.events()) types.push(e.type)
     })().catch((e) => e)
     assert.ok(err instanceof NenError)
     assert.equal(err.code, 'ISO-7002')
@@ -166,6 +196,28 @@ for (const [model, what] of [
     assert.equal(w.errors[0].kind, 'failed')
   })
 }
+
+test('the provider fails mid-stream while reading the deltas: the deltas so far, then ISO-7002', async () => {
+  const deltas = []
+  const err = await (async () => {
+    for await (const d of w.anthropic.messages.stream({ model: 'claude-error-event', max_tokens: 10, messages })) deltas.push(d)
+  })().catch((e) => e)
+  assert.equal(err?.code, 'ISO-7002')
+  assertNoLeak(err)
+  assert.deepEqual(deltas, ['The', ' answer', ' is'])
+})
+
+test('breaking out of the deltas loop cancels the provider request', async () => {
+  const stream = w.anthropic.messages.stream({ model: 'claude-slow', max_tokens: 10, messages })
+  const seen = []
+  for await (const d of stream) if (seen.push(d) === 2) break
+  assert.deepEqual(seen, ['The', ' answer'])
+  const up = w.lastUpstream()
+  await within(3000, up.closed, 'upstream close')
+  assert.equal(up.closedEarly, true)
+  assert.equal(stream.controller.signal.aborted, true)
+  assert.deepEqual(w.errors, [])
+})
 
 test('abort mid-stream: AbortError, and the provider request is cancelled', async () => {
   const controller = new AbortController()

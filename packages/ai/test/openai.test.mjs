@@ -62,29 +62,60 @@ test('create with stream: true: an async iterable of ChatCompletionChunks', asyn
   }, /consumed/)
 })
 
-test('stream(): chunks, content events and finalChatCompletion()', async () => {
+test('stream(): iterates the text deltas as strings; content events and finalChatCompletion()', async () => {
   const stream = w.openai.chat.completions.stream({ model: 'gpt-test', messages })
   assert.ok(stream instanceof SecureChatCompletionStream)
-  const deltas = []
+  const events = []
   const snapshots = []
   stream.on('content', (delta, snapshot) => {
-    deltas.push(delta)
+    events.push(delta)
     snapshots.push(snapshot)
   })
-  let count = 0
-  for await (const chunk of stream) {
-    assert.equal(chunk.object, 'chat.completion.chunk')
-    count++
-  }
-  assert.equal(count, 1 + REPLY_TOKENS.length + 1)
-  assert.deepEqual(deltas, REPLY_TOKENS)
-  assert.equal(snapshots.at(-1), REPLY)
+  const deltas = []
+  for await (const delta of stream) deltas.push(delta)
+  // Exactly the provider's tokens: the role chunk (content '') and the finish chunk carry no text.
+  assert.deepEqual(deltas, ['The', ' answer', ' is', ' ZEBRA', 'QUARTZ', ' forty', '-two', '.'])
+  assert.deepEqual(events, deltas)
+  assert.equal(snapshots.at(-1), 'The answer is ZEBRAQUARTZ forty-two.')
   const final = await stream.finalChatCompletion()
   assert.equal(final.object, 'chat.completion')
   assert.equal(final.id, 'chatcmpl-test-1')
   assert.equal(final.system_fingerprint, 'fp_test')
   assert.deepEqual(final.choices, [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: REPLY, refusal: null } }])
   assert.equal(await stream.finalContent(), REPLY)
+  // One read: the raw view of a stream already read throws, as a second loop does.
+  await assert.rejects(async () => {
+    for await (const _ of stream.chunks());
+  }, /consumed/)
+})
+
+test('stream().chunks(): the raw view yields the SDK-shaped ChatCompletionChunks', async () => {
+  const stream = w.openai.chat.completions.stream({ model: 'gpt-test', messages, stream_options: { include_usage: true } })
+  const chunks = []
+  for await (const chunk of stream.chunks()) chunks.push(chunk)
+  assert.equal(chunks.length, 1 + REPLY_TOKENS.length + 2)
+  assert.ok(chunks.every((c) => c.object === 'chat.completion.chunk' && c.id === 'chatcmpl-test-1' && c.model === 'gpt-test'))
+  assert.deepEqual(chunks[0].choices, [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }])
+  assert.deepEqual(
+    chunks.slice(1, -2).map((c) => c.choices[0].delta),
+    REPLY_TOKENS.map((content) => ({ content })),
+  )
+  assert.deepEqual(chunks.at(-2).choices, [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }])
+  assert.deepEqual(chunks.at(-1).choices, [])
+  assert.equal(chunks.at(-1).usage.completion_tokens, REPLY_TOKENS.length)
+  assert.equal((await stream.finalChatCompletion()).usage.completion_tokens, REPLY_TOKENS.length)
+  await assert.rejects(async () => {
+    for await (const _ of stream);
+  }, /consumed/)
+})
+
+test('stream(): a tool-call answer has no text deltas; chunks() carries the calls', async () => {
+  const deltas = []
+  for await (const d of w.openai.chat.completions.stream({ model: 'gpt-tool', messages })) deltas.push(d)
+  assert.deepEqual(deltas, [])
+  const parts = []
+  for await (const c of w.openai.chat.completions.stream({ model: 'gpt-tool', messages }).chunks()) for (const t of c.choices[0]?.delta?.tool_calls ?? []) parts.push(t.function?.arguments)
+  assert.deepEqual(parts, ['', '{"ci', 'ty":"', 'Oslo"}'])
 })
 
 test('stream(): finalChatCompletion() without iterating; tool calls are assembled', async () => {
@@ -242,15 +273,52 @@ test('abort mid-stream ({ signal }): the read rejects with AbortError and the pr
   assert.deepEqual(w.errors, []) // a cancelled call is not reported as a failure
 })
 
-test('breaking out of the loop cancels the provider request', async () => {
-  const stream = w.openai.chat.completions.stream({ model: 'gpt-slow', messages })
-  let n = 0
-  for await (const _ of stream) if (++n === 3) break
-  const up = w.lastUpstream()
-  await within(3000, up.closed, 'upstream close')
-  assert.equal(up.closedEarly, true)
-  assert.ok(up.sent < 400)
-  assert.equal(stream.controller.signal.aborted, true)
+for (const view of ['deltas', 'chunks()']) {
+  test(`breaking out of the loop over stream() ${view} cancels the provider request`, async () => {
+    const stream = w.openai.chat.completions.stream({ model: 'gpt-slow', messages })
+    const seen = []
+    for await (const item of view === 'deltas' ? stream : stream.chunks()) {
+      seen.push(item)
+      if (seen.length === 3) break
+    }
+    if (view === 'deltas') assert.deepEqual(seen, ['The', ' answer', ' is'])
+    else
+      assert.deepEqual(
+        seen.map((c) => c.choices[0].delta.content),
+        ['', 'The', ' answer'],
+      )
+    const up = w.lastUpstream()
+    await within(3000, up.closed, 'upstream close')
+    assert.equal(up.closedEarly, true)
+    assert.ok(up.sent < 400)
+    assert.equal(stream.controller.signal.aborted, true)
+    assert.deepEqual(w.errors, [])
+  })
+}
+
+test('abort mid-stream while reading stream() deltas: AbortError after the deltas so far', async () => {
+  const controller = new AbortController()
+  const stream = w.openai.chat.completions.stream({ model: 'gpt-slow', messages }, { signal: controller.signal })
+  const seen = []
+  const err = await (async () => {
+    for await (const d of stream) if (seen.push(d) === 4) controller.abort()
+  })().catch((e) => e)
+  assert.equal(err?.name, 'AbortError')
+  assert.deepEqual(seen, ['The', ' answer', ' is', ' ZEBRA'])
+  assert.equal((await stream.finalChatCompletion().catch((e) => e))?.name, 'AbortError')
+  await within(3000, w.lastUpstream().closed, 'upstream close')
+  assert.equal(w.lastUpstream().closedEarly, true)
+})
+
+test('provider failure mid-stream while reading stream() deltas: the deltas so far, then ISO-7002', async () => {
+  const seen = []
+  const err = await (async () => {
+    for await (const d of w.openai.chat.completions.stream({ model: 'gpt-error-event', messages })) seen.push(d)
+  })().catch((e) => e)
+  assert.ok(err instanceof NenError)
+  assert.equal(err.code, 'ISO-7002')
+  assertNoLeak(err)
+  assert.deepEqual(seen, ['The', ' answer', ' is'])
 })
 
 test('abort of a complete call cancels the provider request', async () => {

@@ -28,8 +28,7 @@ const custom = {
     yield { n: 2 }
     if (params.model === 'fail-mid-now') throw new Error(`mid-stream: ${SECRET}`)
     if (params.model === 'fail-mid') {
-      // The pause keeps the error end out of the network read that carries the two frames: see
-      // the README (a frame sharing a read with an error end is dropped by the client today).
+      // The pause sends the error end in a network read of its own (fail-mid-now: in the same one).
       await new Promise((r) => setTimeout(r, 30))
       throw new Error(`mid-stream: ${SECRET}`)
     }
@@ -104,7 +103,8 @@ test('UpstreamError keeps the original out of its message and its JSON', () => {
   assert.equal(e.message, 'p request failed with HTTP 500')
   assert.equal(e.upstream, original)
   assert.ok(!JSON.stringify(e).includes(SECRET))
-  assert.deepEqual(Object.keys(e).sort(), ['kind', 'name', 'provider', 'upstreamStatus'])
+  assert.deepEqual(Object.keys(e).sort(), ['detail', 'kind', 'name', 'provider', 'upstreamStatus'])
+  assert.equal(e.detail, undefined) // only configuration errors carry one
 })
 
 test('applyPolicy: allow-list, model choice, caps; never the browser’s stream flag', () => {

@@ -1,7 +1,7 @@
 // anthropicProvider: messages through the official `@anthropic-ai/sdk`, with the allow-list.
 
-import { applyPolicy, type ParamPolicy } from './policy.js'
-import { guarded, guardedStream, type SecureAIProvider } from './provider.js'
+import { applyPolicy, noModel, type ParamPolicy } from './policy.js'
+import { configError, guarded, guardedStream, type SecureAIProvider } from './provider.js'
 
 /**
  * Params a browser may set by default. Not included (add them with `allowParams` if you mean
@@ -53,17 +53,23 @@ export function anthropicProvider(options: AnthropicProviderOptions = {}): Secur
           if (options.maxRetries !== undefined) o.maxRetries = options.maxRetries
           if (options.timeout !== undefined) o.timeout = options.timeout
           return new Anthropic(o)
-        }))
+        })).catch((e: unknown) => {
+      // Not an upstream failure: no key, or the SDK is not installed. Not cached, so the next
+      // call tries again (the environment may have been fixed).
+      client = undefined
+      throw configError('anthropic', e)
+    })
 
   return {
     name: 'anthropic',
+    check: (params) => (typeof params.model === 'string' && params.model !== '' ? undefined : noModel('anthropicProvider')),
     prepare(params) {
       const out = applyPolicy(params, ANTHROPIC_ALLOWED_PARAMS, ['max_tokens'], options)
       if (typeof out.max_tokens !== 'number') out.max_tokens = options.defaultMaxTokens ?? options.maxTokens ?? 1024
       return out
     },
     async create(params, signal) {
-      const c = await sdk() // a missing SDK is a configuration error, not an upstream one
+      const c = await sdk()
       return guarded('anthropic', signal, () => c.messages.create({ ...params, stream: false }, { signal }))
     },
     async *stream(params, signal) {

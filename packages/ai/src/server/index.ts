@@ -4,7 +4,7 @@
 // The leg to the provider is ordinary HTTPS: the provider sees the prompt.
 
 import { NenError, nenResponse, withNen, withNenStream, type Nen, type NenRouteHandler } from '@withnen/server'
-import { type UpstreamError, toUpstreamError, type SecureAIProvider } from './provider.js'
+import { UpstreamError, toUpstreamError, type SecureAIProvider } from './provider.js'
 
 export { openAIProvider, OPENAI_ALLOWED_PARAMS } from './openai.js'
 export type { OpenAIProviderOptions, OpenAIChatClient } from './openai.js'
@@ -30,7 +30,7 @@ export interface SecureAIErrorInfo {
   status: number
   /** The provider's HTTP status, when it answered with one. */
   upstreamStatus: number | undefined
-  /** What kind of failure it was. */
+  /** What kind of failure it was (`'config'`: the server side is not set up, see `error.detail`). */
   kind: UpstreamError['kind']
   /**
    * The error, with the SDK's original on `error.upstream`. The original's message can quote the
@@ -51,16 +51,19 @@ export interface WithSecureAIOptions {
    */
   transform?: (params: Record<string, unknown>, req: Request) => Record<string, unknown> | Promise<Record<string, unknown>>
   /**
-   * Called for every failed provider call except those the client cancelled. Default: one
-   * `console.error` line with the provider, the kind of failure, the upstream status and the code
-   * (never the provider's message).
+   * Called for every failed provider call except those the client cancelled, and for every call
+   * the route could not make (`kind: 'config'`). Default: one `console.error` line with the
+   * provider, the kind of failure, the upstream status and the code (never the provider's
+   * message); for `'config'`, also `error.detail` (the SDK's configuration message, e.g. the
+   * missing API key's, or the route's: no model), which names settings, never their values.
    */
   onError?: (info: SecureAIErrorInfo) => void
 }
 
 function defaultOnError(info: SecureAIErrorInfo): void {
   const upstream = info.upstreamStatus === undefined ? '' : ` (HTTP ${info.upstreamStatus})`
-  console.error(`[@withnen/ai] ${info.provider} ${info.phase} failed: ${info.kind}${upstream}; answered ${info.code}`)
+  const detail = info.kind === 'config' && info.error.detail ? `: ${info.error.detail}` : ''
+  console.error(`[@withnen/ai] ${info.provider} ${info.phase} failed: ${info.kind}${upstream}; answered ${info.code}${detail}`)
 }
 
 /** The status the client gets for an upstream failure. */
@@ -86,7 +89,8 @@ function controllerFor(signal: AbortSignal): AbortController {
  * the same configuration.
  *
  * Failures reach the browser as coded errors only: a complete call answers `ISO-9000` with HTTP
- * 502 (429, 503, 504 passed through as such) and `upstreamStatus`; a stream answers `ISO-7002`,
+ * 502 (429, 503, 504 passed through as such) and `upstreamStatus`; a call without a model (none
+ * from the client, the policy or `transform`) answers `ISO-9001` (500) before any provider call; a stream answers `ISO-7002`,
  * sealed with that status if the provider failed before the first chunk, or as the stream's error
  * end after it. Aborting the browser request aborts the provider call.
  */
@@ -98,14 +102,21 @@ export function withSecureAI(provider: SecureAIProvider, options: WithSecureAIOp
       ;(options.onError ?? defaultOnError)({ provider: provider.name, phase, code, status, upstreamStatus: e.upstreamStatus, kind: e.kind, error: e })
     } catch {}
   }
-  const params = async (body: unknown, req: Request) => {
+  const params = async (body: unknown, req: Request, phase: SecureAIErrorInfo['phase']) => {
     const prepared = provider.prepare(body)
-    return options.transform ? await options.transform(prepared, req) : prepared
+    const out = options.transform ? await options.transform(prepared, req) : prepared
+    const problem = provider.check?.(out)
+    if (problem !== undefined) {
+      // Nothing to call the provider with (no model anywhere): the server's configuration.
+      report(new UpstreamError(provider.name, 'config', undefined, undefined, problem), phase, 'ISO-9001', 500)
+      throw new NenError('ISO-9001', { message: problem })
+    }
+    return out
   }
 
   const complete = withNen(
     async (req, body) => {
-      const upstream = await params(body, req)
+      const upstream = await params(body, req, 'create')
       const c = controllerFor(req.signal)
       try {
         return await provider.create(upstream, c.signal)
@@ -125,7 +136,7 @@ export function withSecureAI(provider: SecureAIProvider, options: WithSecureAIOp
 
   const streamed = withNenStream(
     async (req, body) => {
-      const upstream = await params(body, req)
+      const upstream = await params(body, req, 'stream')
       const c = controllerFor(req.signal)
       const it = provider.stream(upstream, c.signal)[Symbol.asyncIterator]()
       // Wait for the first item, so a provider that refuses outright (429, 401, 500) answers

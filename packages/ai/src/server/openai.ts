@@ -1,7 +1,7 @@
 // openAIProvider: chat completions through the official `openai` SDK, with the allow-list.
 
-import { applyPolicy, asObject, type ParamPolicy } from './policy.js'
-import { guarded, guardedStream, type SecureAIProvider } from './provider.js'
+import { applyPolicy, asObject, noModel, type ParamPolicy } from './policy.js'
+import { configError, guarded, guardedStream, type SecureAIProvider } from './provider.js'
 
 /**
  * Params a browser may set by default. Not included (add them with `allowParams` if you mean
@@ -75,10 +75,16 @@ export function openAIProvider(options: OpenAIProviderOptions = {}): SecureAIPro
           if (options.maxRetries !== undefined) o.maxRetries = options.maxRetries
           if (options.timeout !== undefined) o.timeout = options.timeout
           return new OpenAI(o)
-        }))
+        })).catch((e: unknown) => {
+      // Not an upstream failure: no key, or the SDK is not installed. Not cached, so the next
+      // call tries again (the environment may have been fixed).
+      client = undefined
+      throw configError('openai', e)
+    })
 
   return {
     name: 'openai',
+    check: (params) => (typeof params.model === 'string' && params.model !== '' ? undefined : noModel('openAIProvider')),
     prepare(params) {
       const out = applyPolicy(params, OPENAI_ALLOWED_PARAMS, TOKEN_PARAMS, options)
       if ('stream_options' in out) {
@@ -90,7 +96,7 @@ export function openAIProvider(options: OpenAIProviderOptions = {}): SecureAIPro
     },
     async create(params, signal) {
       const { stream_options: _ignored, ...body } = params
-      const c = await sdk() // a missing SDK is a configuration error, not an upstream one
+      const c = await sdk()
       return guarded('openai', signal, () => c.chat.completions.create({ ...body, stream: false }, { signal }))
     },
     async *stream(params, signal) {

@@ -56,3 +56,8 @@ export function applyPolicy(params: unknown, defaults: readonly string[], tokenP
   }
   return out
 }
+
+/** The route's message when no model is set anywhere (it quotes nothing from the request). */
+export function noModel(factory: string): string {
+  return `no model to send: set \`model\` or \`models\` in ${factory}(), set one in \`transform\`, or send \`model\` from the client`
+}

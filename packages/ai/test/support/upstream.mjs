@@ -93,8 +93,8 @@ async function openAIStream(req, res, body, log) {
     log.sent++
     if (slow) await sleep(25)
     if (i === 2 && body.model === 'gpt-cut') return sleep(30).then(() => res.socket.destroy()) // the connection drops mid-stream, after what was written got out
-    // (The pause lets what was written leave as its own packets: see the README's note on
-    // frames arriving in the same read as an error end.)
+    // (The pause lets what was written leave as its own packets, so the SDK yields it before it
+    // sees the end: the tokens before a failure are then always the same three.)
     if (i === 2 && body.model === 'gpt-early-end') return sleep(30).then(() => res.end()) // a clean end, but no finish and no [DONE]
     if (i === 2 && body.model === 'gpt-error-event') {
       await sleep(30)

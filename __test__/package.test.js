@@ -21,7 +21,7 @@ test('packed tarballs install and work in a project without the source tree', { 
     const main = pack(root)
     const native = pack(platformDir)
     const files = main.files.map((f) => f.path).sort()
-    assert.deepEqual(files, ['README.md', 'binding-error.js', 'index.d.ts', 'index.js', 'nen.d.ts', 'nen.js', 'package.json'])
+    assert.deepEqual(files, ['README.md', 'binding-error.js', 'index.d.ts', 'index.js', 'nen.d.mts', 'nen.d.ts', 'nen.js', 'nen.mjs', 'package.json'])
     assert.ok(native.files.some((f) => f.path === binary))
 
     const app = path.join(work, 'app')

@@ -8,6 +8,7 @@ export type { NenClientOptions, NenRequestInit, NenStatus } from './client.js'
 export { NenError, describeNenCode } from './errors.js'
 export type { NenCodeInfo } from './errors.js'
 export { loadCore as preloadNen } from './wasm.js'
+export type { WasmInput } from './wasm.js'
 
 /** An encrypted `fetch`: `nenFetch(path, init)` resolves to a standard Response. */
 export interface NenFetch {

@@ -60,6 +60,8 @@ test('the client in headless Chromium: every operation, no plaintext on the wire
     {
       '/': { type: 'text/html; charset=utf-8', body: page },
       '/client.mjs': { type: 'text/javascript', body: clientJs },
+      // Served beside the bundle, as without a bundler: the client fetches ./nen.wasm on first use.
+      '/nen.wasm': { type: 'application/wasm', body: readFileSync(new URL('../dist/nen.wasm', import.meta.url)) },
     },
   )
   const browser = await chromium.launch({
@@ -176,6 +178,7 @@ describe('the client in headless Chromium: targets, redirects, sealed failures',
       {
         '/targets.html': { type: 'text/html; charset=utf-8', body: harness },
         '/client.mjs': { type: 'text/javascript', body: readFileSync(new URL('../dist/index.mjs', import.meta.url)) },
+        '/nen.wasm': { type: 'application/wasm', body: readFileSync(new URL('../dist/nen.wasm', import.meta.url)) },
       },
     )
     other = await startOther()

@@ -10,7 +10,7 @@
 import test from 'node:test'
 import assert from 'node:assert/strict'
 import { createRequire } from 'node:module'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
@@ -26,8 +26,18 @@ const here = new URL('.', import.meta.url).pathname
 
 // ---- the engine under test, bundled from src/ ----
 
+// Each bundle loads `nen.wasm` beside it on first use (src/engine/wasm-source.ts): the published
+// core beside one, the test core beside the other. Removed when the process exits.
 const dir = mkdtempSync(join(tmpdir(), 'nen-wasm-engine-'))
-const out = join(dir, 'engine.mjs')
+process.on('exit', () => rmSync(dir, { recursive: true, force: true }))
+for (const [sub, from] of [
+  ['pub', 'wasm'],
+  ['test', 'wasm-test'],
+]) {
+  mkdirSync(join(dir, sub))
+  copyFileSync(join(here, '..', from, 'nen_wasm_bg.wasm'), join(dir, sub, 'nen.wasm'))
+}
+const out = join(dir, 'pub', 'engine.mjs')
 await build({
   stdin: {
     contents: "export * from './src/engine/wasm.ts'\nexport { NenError, errorReply } from './src/errors.ts'\n",
@@ -44,7 +54,7 @@ await build({
 const { createWasmEngine, loadWasmEngine, createMemoryStoreAdapter, NenError, errorReply } = await import(pathToFileURL(out).href)
 // The same engine over the test build of the core (wasm-test/, cargo feature test-hooks), for the
 // byte-for-byte vector reproduction: the published core refuses testRngSeed.
-const testOut = join(dir, 'engine-test.mjs')
+const testOut = join(dir, 'test', 'engine-test.mjs')
 await build({
   stdin: { contents: "export * from './src/engine/wasm.ts'\n", resolveDir: join(here, '..'), loader: 'ts' },
   bundle: true,
@@ -57,13 +67,12 @@ await build({
     {
       name: 'wasm-test',
       setup(b) {
-        b.onResolve({ filter: /\/wasm\/nen_wasm(_bytes)?\.js$/ }, (a) => ({ path: join(here, '..', 'wasm-test', a.path.split('/').pop()) }))
+        b.onResolve({ filter: /\/wasm\/nen_wasm\.js$/ }, (a) => ({ path: join(here, '..', 'wasm-test', a.path.split('/').pop()) }))
       },
     },
   ],
 })
 const testEngine = await import(pathToFileURL(testOut).href)
-rmSync(dir, { recursive: true, force: true })
 
 // The client core used directly (seeding, signing by hand): a separate instance from the
 // engine's, which the bundle above carries inline.

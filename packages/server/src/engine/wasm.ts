@@ -9,7 +9,6 @@
 // sessions (encrypted under the wrapping key, bound to their sid), which is all the store sees.
 
 import init, * as glue from '../../wasm/nen_wasm.js'
-import { wasmBase64 } from '../../wasm/nen_wasm_bytes.js'
 import type { Opened as CoreOpened, Parsed as CoreParsed, ServerEngine as CoreEngine, ServerEngineConfig, Verified } from '../../wasm/nen_wasm.js'
 import { NenError, asNenError, errorReply } from '../errors.js'
 import { env } from '../env.js'
@@ -18,44 +17,62 @@ import { ENGINE_OPTION_KEYS } from './types.js'
 import { WasmSessionStore, createMemoryStoreAdapter } from './wasm-store.js'
 import { REQUEST_HEADERS } from '../protocol.js'
 import { DEFAULT_KEY_PREFIX } from '../store-layout.js'
+import { isWasmInput, type WasmSource } from './wasm-input.js'
+import { loadFailureMessage } from './wasm-errors.js'
+import { defaultWasmSource } from './wasm-source.js'
 
 export { createMemoryStoreAdapter, type MemoryStoreAdapter } from './wasm-store.js'
 
 type Glue = typeof glue
 
-/** What the WebAssembly module can be loaded from. */
-export type WasmSource = WebAssembly.Module | BufferSource
+export type { WasmSource }
 
 let loading: Promise<Glue> | undefined
-
-function decodeBase64(b64: string): Uint8Array {
-  const bin = atob(b64)
-  const out = new Uint8Array(bin.length)
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i)
-  return out
-}
+let loaded: Glue | undefined
 
 /**
- * Loads the WebAssembly core, once per isolate. By default from the bytes bundled with this
- * package. Runtimes that forbid compiling WebAssembly from bytes (Next.js Edge, Cloudflare
- * Workers) need the precompiled module instead, imported the way they allow
- * (`import wasm from '…/nen_wasm_bg.wasm?module'`): call this with it before the first request.
- * Later calls, or calls after the core loaded, return the same load.
+ * Loads the WebAssembly core, once per isolate, on first use (never at import). By default from
+ * `nen.wasm` beside this bundle: read with node:fs on Node (only when the native addon is
+ * unavailable), fetched by URL in browsers, imported as a compiled module by the edge builds
+ * (the `workerd`, `worker` and `edge-light` export conditions). Runtimes that forbid compiling
+ * WebAssembly from bytes and were bundled without those conditions need the precompiled module:
+ * call this with it (`import wasm from '@withnen/server/nen.wasm'`, or `…/nen.wasm?module` on
+ * Next.js edge) before the first request. A failed load rejects with ISO-9001 and is not kept:
+ * a later call tries again. Calls after the core loaded resolve at once.
  */
 export function initWasmEngine(source?: WasmSource): Promise<void> {
   return loadCore(source).then(() => undefined)
 }
 
+function loadFailure(e: unknown): NenError {
+  return e instanceof NenError ? e : new NenError('ISO-9001', { message: loadFailureMessage(e, '@withnen/server', 'initWasmEngine'), cause: e })
+}
+
 function loadCore(source?: WasmSource): Promise<Glue> {
-  loading ??= (async () => {
-    await init({ module_or_path: source ?? decodeBase64(wasmBase64) })
+  if (loaded) return Promise.resolve(loaded)
+  if (source !== undefined && !isWasmInput(source)) {
+    return Promise.reject(new NenError('ISO-9001', { message: 'initWasmEngine expects a WebAssembly.Module, its bytes (ArrayBuffer or typed array) or a Response' }))
+  }
+  // A load already running: wait for it; if it fails and this call brought a source, use it.
+  if (loading) return source === undefined ? loading : loading.catch(() => loadCore(source))
+  const attempt = (async () => {
+    try {
+      await init({ module_or_path: source ?? (await defaultWasmSource()) })
+    } catch (e) {
+      throw loadFailure(e)
+    }
+    loaded = glue
     return glue
-  })().catch((e) => {
-    // A failed load (a runtime refusing to compile bytes) may be retried with a module.
-    loading = undefined
-    throw new NenError('ISO-9001', { message: 'the Nen WebAssembly core could not be loaded', cause: e })
-  })
-  return loading
+  })()
+  loading = attempt
+  attempt.then(
+    () => {},
+    () => {
+      // A failed load (a runtime refusing to compile bytes) may be retried, with a module.
+      if (loading === attempt) loading = undefined
+    },
+  )
+  return attempt
 }
 
 /** Any failure as a NenError: the core's coded errors keep their code, the rest is ISO-9000. */
@@ -151,17 +168,32 @@ export interface WasmEngine extends Engine {
 
 class WasmEngineImpl implements WasmEngine {
   private readonly store: WasmSessionStore
-  private readonly core: Promise<CoreEngine>
+  private readonly config: ServerEngineConfig
+  private pending: Promise<CoreEngine> | undefined
   private loaded: CoreEngine | undefined
 
   constructor(s: Setup) {
     this.store = s.store
-    this.core = loadCore().then((g) => {
-      this.loaded = call(() => new g.ServerEngine(s.config))
-      return this.loaded
-    })
-    // Reported by whichever call awaits it; not an unhandled rejection meanwhile.
+    this.config = s.config
+    // Started now (on the first request, never at import); reported by whichever call awaits it,
+    // not an unhandled rejection meanwhile.
     this.core.catch(() => {})
+  }
+
+  /** The core's engine; a failed load is not kept, so a later request (or `initWasmEngine(module)`) retries. */
+  private get core(): Promise<CoreEngine> {
+    if (this.loaded) return Promise.resolve(this.loaded)
+    if (!this.pending) {
+      const p = loadCore().then((g) => {
+        this.loaded = call(() => new g.ServerEngine(this.config))
+        return this.loaded
+      })
+      this.pending = p
+      p.catch(() => {
+        if (this.pending === p) this.pending = undefined
+      })
+    }
+    return this.pending
   }
 
   async ready(): Promise<void> {

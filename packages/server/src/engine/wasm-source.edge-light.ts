@@ -1,0 +1,10 @@
+// The core for Vercel's edge runtime and Next.js `runtime = 'edge'`: their compiler turns a
+// `.wasm?module` import into a WebAssembly.Module and refuses code that compiles from bytes.
+// Selected by the `edge-light` export condition.
+
+import wasm from './nen.wasm?module'
+import type { WasmSource as WasmInput } from './wasm-input.js'
+
+export async function defaultWasmSource(): Promise<WasmInput> {
+  return wasm
+}

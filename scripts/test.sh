@@ -49,6 +49,9 @@ git diff --exit-code --stat -- index.d.ts || { echo "index.d.ts drifted from the
 step "WebAssembly core and @withnen/client (and the test builds of the core)"
 build_client
 build_test_wasm
+# docs/api/ is generated from the packages' types (TypeDoc) and committed: it must not drift,
+# and an exported API that names an unexported type fails here.
+node scripts/api-docs.mjs --check
 
 step "addon tests: memory, Redis, Redis Cluster and JS stores, packaging"
 node --test __test__/

@@ -34,7 +34,7 @@ export type {
   SecureMessageCreateParamsStreaming,
 } from './anthropic.js'
 export { SecureStream, SecureStreamBase, AccumulatingStream } from './stream.js'
-export type { Accumulator } from './stream.js'
+export type { Accumulator, Listener } from './stream.js'
 export { SecureAIError } from './transport.js'
 export type { SecureAIClientOptions, SecureRequestOptions } from './transport.js'
 export { NenClient, NenError, describeNenCode } from '@withnen/client'

@@ -5,7 +5,8 @@
 import { linkSignal } from './transport.js'
 
 // biome-ignore lint/suspicious/noExplicitAny: Node's and the DOM's listener signatures both fit
-type Listener = (...args: any[]) => void
+/** An event listener of a stream (`on`, `once`, `off`). */
+export type Listener = (...args: any[]) => void
 
 /** Folds stream items into a snapshot of the final result. */
 export interface Accumulator<T, F> {

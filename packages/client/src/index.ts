@@ -7,8 +7,18 @@ export { NenClient } from './client.js'
 export type { NenClientOptions, NenRequestInit, NenStatus } from './client.js'
 export { NenError, describeNenCode } from './errors.js'
 export type { NenCodeInfo } from './errors.js'
-export { loadCore as preloadNen } from './wasm.js'
-export type { WasmInput } from './wasm.js'
+import { loadCore, type WasmInput } from './wasm.js'
+
+export type { WasmInput }
+
+/**
+ * Loads the WebAssembly core ahead of the first call. Pass the precompiled `WebAssembly.Module`
+ * (edge runtimes that forbid compiling bytes), its bytes or a `Response`; without a source the
+ * package's own `nen.wasm` is used. A failure is a NenError ISO-9001 and may be retried.
+ */
+export function preloadNen(source?: WasmInput): Promise<void> {
+  return loadCore(source).then(() => undefined)
+}
 
 /** An encrypted `fetch`: `nenFetch(path, init)` resolves to a standard Response. */
 export interface NenFetch {

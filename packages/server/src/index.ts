@@ -36,3 +36,5 @@ export type { NenStreamSource } from './stream.js'
 
 export { initWasmEngine } from './engine/wasm.js'
 export type { Engine, EngineOptions, EngineRequest, EngineStream, NenReply, NenStoreAdapter, Opened, StoreConfig, EngineChoice } from './engine/index.js'
+export type { StoreCommon } from './engine/types.js'
+export type { WasmSource } from './engine/wasm-input.js'

@@ -85,7 +85,7 @@ export interface NenStoreAdapter {
 }
 
 /** Fields every store kind shares. */
-interface StoreCommon {
+export interface StoreCommon {
   /** Prefix of every key. Default `nen:`. */
   keyPrefix?: string
   /** Bound on each store operation; past it requests fail closed with ISO-8001. Default 1000. */

@@ -44,7 +44,12 @@ for (const p of PACKAGES) {
 }
 
 if (check) {
-  const list = (d) => (existsSync(d) ? readdirSync(d, { recursive: true }).filter((f) => statSync(join(d, f)).isFile()).sort() : [])
+  const list = (d) =>
+    existsSync(d)
+      ? readdirSync(d, { recursive: true })
+          .filter((f) => statSync(join(d, f)).isFile())
+          .sort()
+      : []
   const [have, want] = [list(OUT), list(target)]
   const differ = [...new Set([...have, ...want])].filter((f) => !have.includes(f) || !want.includes(f) || readFileSync(join(OUT, f), 'utf8') !== readFileSync(join(target, f), 'utf8'))
   rmSync(target, { recursive: true, force: true })

@@ -5,6 +5,7 @@
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
 import { rmSync, writeFileSync } from 'node:fs'
+import { writeCjsTypes } from '../../scripts/cjs-types.mjs'
 
 const here = new URL('.', import.meta.url).pathname
 rmSync(`${here}dist`, { recursive: true, force: true })
@@ -19,5 +20,9 @@ for (const e of entries) {
   await build({ ...common, format: 'cjs', outfile: `${here}dist/${e.name}.cjs` })
 }
 execFileSync(process.execPath, [`${here}../../node_modules/typescript/bin/tsc`, '-p', `${here}tsconfig.json`], { stdio: 'inherit' })
+// .d.ts for import, .d.cts for require (one file for both is "masquerading as ESM" to CJS).
+writeCjsTypes(`${here}dist/types`, `${here}dist/types-cjs`)
 writeFileSync(`${here}dist/index.d.ts`, "export * from './types/index.js'\n")
 writeFileSync(`${here}dist/server.d.ts`, "export * from './types/server/index.js'\n")
+writeFileSync(`${here}dist/index.d.cts`, "export * from './types-cjs/index.cjs'\n")
+writeFileSync(`${here}dist/server.d.cts`, "export * from './types-cjs/server/index.cjs'\n")

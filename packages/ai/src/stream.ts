@@ -4,8 +4,8 @@
 
 import { linkSignal } from './transport.js'
 
-// biome-ignore lint/suspicious/noExplicitAny: Node's and the DOM's listener signatures both fit
 /** An event listener of a stream (`on`, `once`, `off`). */
+// biome-ignore lint/suspicious/noExplicitAny: Node's and the DOM's listener signatures both fit
 export type Listener = (...args: any[]) => void
 
 /** Folds stream items into a snapshot of the final result. */

@@ -35,7 +35,7 @@ export interface NenStreamFn {
 
 function clientFor(target: string | NenClient | { client: NenClient }, options?: NenClientOptions): NenClient {
   if (target instanceof NenClient) return target
-  if (typeof target === 'object' && target !== null && target.client instanceof NenClient) return target.client
+  if ((typeof target === 'object' || typeof target === 'function') && target !== null && target.client instanceof NenClient) return target.client
   // Anything else is a base URL, which the client checks (ISO-9001).
   return new NenClient(target as string, options)
 }

@@ -283,3 +283,10 @@ test("the client's catalogue is nen-core's, entry for entry", async () => {
   const native = createRequire(import.meta.url)('../../../nen.js')
   for (const info of native.nenCatalogue()) assert.deepEqual(describeNenCode(info.code), { ...info })
 })
+
+test('createNenStream and createNenFetch share the session of a NenFetch or NenStream passed to them', () => {
+  const f = createNenFetch('http://127.0.0.1:1')
+  assert.equal(createNenStream(f).client, f.client)
+  assert.equal(createNenFetch(createNenStream(f)).client, f.client)
+  assert.equal(createNenFetch(f.client).client, f.client)
+})

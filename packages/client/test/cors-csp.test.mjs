@@ -155,7 +155,7 @@ test('without Access-Control-Allow-Headers the preflight blocks the handshake: I
 })
 
 test("without 'wasm-unsafe-eval' the client cannot compile its core: ISO-9001, and the browser says why", { skip, timeout: 60_000 }, async () => {
-  const { out, consoleLines } = await run({ csp: (apiUrl) => `script-src 'self'; connect-src 'self' ${apiUrl}` })
+  const { out } = await run({ csp: (apiUrl) => `script-src 'self'; connect-src 'self' ${apiUrl}` })
   assert.equal(out.post.error, 'ISO-9001', JSON.stringify(out.post))
   assert.match(
     out.post.message,

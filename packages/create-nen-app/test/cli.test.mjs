@@ -13,6 +13,7 @@ import { ensureWrappingKey } from '../lib/env-file.mjs'
 import { SNIPPET, patchConfigText } from '../lib/next-config.mjs'
 import { appPackageJson, packageName } from '../lib/create.mjs'
 import { exampleDir } from '../lib/template.mjs'
+import { NEN_VERSION } from '../lib/packages.mjs'
 
 const bin = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../bin/create-nen-app.mjs')
 const cli = (args, cwd) => {
@@ -89,7 +90,8 @@ test('--existing with a config it cannot patch: exact instructions, exit 1, conf
   assert.match(readFileSync(path.join(dir, '.env.local'), 'utf8'), /^NEN_WRAPPING_KEY=/m)
   // src/app: the instrumentation file that loads @withnen/server first goes to src/.
   assert.equal(readFileSync(path.join(dir, 'src/instrumentation.js'), 'utf8'), readFileSync(path.join(exampleDir, 'instrumentation.ts'), 'utf8'))
-  assert.match(r.out, /npm install @withnen\/client@0\.1\.0 @withnen\/server@0\.1\.0 @withnen\/server-native@0\.1\.0/)
+  const v = NEN_VERSION
+  assert.ok(r.out.includes(`npm install @withnen/client@${v} @withnen/server@${v} @withnen/server-native@${v}`), r.out)
 })
 
 test('--existing without a next.config writes one; an existing route file is never replaced', (t) => {
@@ -152,10 +154,10 @@ test('a new app: refuses a non-empty directory; registry versions without --pack
   assert.deepEqual(
     Object.entries(pkg.dependencies).filter(([n]) => n.startsWith('@withnen/')),
     [
-      ['@withnen/ai', '0.1.0'],
-      ['@withnen/client', '0.1.0'],
-      ['@withnen/server', '0.1.0'],
-      ['@withnen/server-native', '0.1.0'],
+      ['@withnen/ai', NEN_VERSION],
+      ['@withnen/client', NEN_VERSION],
+      ['@withnen/server', NEN_VERSION],
+      ['@withnen/server-native', NEN_VERSION],
     ],
   )
   assert.ok(!JSON.stringify(pkg).includes('file:'))
@@ -163,7 +165,7 @@ test('a new app: refuses a non-empty directory; registry versions without --pack
   assert.equal(cli([other, '--no-install'], dir).status, 0)
   assert.notEqual(readFileSync(path.join(app, '.env.local'), 'utf8'), readFileSync(path.join(other, '.env.local'), 'utf8'), 'a fresh key per app')
   assert.equal(packageName('/x/.Hello World!'), 'hello-world-')
-  assert.match(appPackageJson('{"name":"x","dependencies":{"@withnen/client":"file:.local/client","next":"1"}}', 'y'), /"@withnen\/client": "0\.1\.0"/)
+  assert.match(appPackageJson('{"name":"x","dependencies":{"@withnen/client":"file:.local/client","next":"1"}}', 'y'), new RegExp(`"@withnen/client": "${NEN_VERSION.replace(/\./g, '\\.')}"`))
 })
 
 test('usage errors', () => {
@@ -174,7 +176,8 @@ test('usage errors', () => {
   const help = cli(['--help'], tmpdir())
   assert.equal(help.status, 0)
   assert.match(help.out, /--existing \[dir\]/)
-  assert.equal(cli(['--version'], tmpdir()).out.trim(), '0.1.0')
+  assert.equal(cli(['--version'], tmpdir()).out.trim(), NEN_VERSION)
+  assert.equal(NEN_VERSION, '0.5.0')
 })
 
 test('--existing writes the config key of the installed Next.js major, and refuses one without route handlers', (t) => {

@@ -43,8 +43,10 @@ export async function createEngine(options: EngineOptions, choice: EngineChoice 
       selected?.({ engine: 'native', fallback: false })
       return engine
     } catch (e) {
-      if (choice === 'native' || isConfigError(e)) throw asNenError(e) ?? new NenError('ISO-9001', { message: 'native engine unavailable', cause: e })
-      fallback = { engine: 'wasm', fallback: true, ...whyNot(e) }
+      const edgeBuild = (e as { edgeBuild?: unknown } | undefined)?.edgeBuild === true
+      if (choice === 'native' || isConfigError(e)) throw asNenError(e) ?? new NenError('ISO-9001', { message: edgeBuild ? (e as Error).message : 'native engine unavailable', cause: e })
+      // The edge builds have no addon by design: WebAssembly is their engine, not a fallback.
+      fallback = edgeBuild ? { engine: 'wasm', fallback: false } : { engine: 'wasm', fallback: true, ...whyNot(e) }
     }
   }
   const engine = await createWasmEngine(options)

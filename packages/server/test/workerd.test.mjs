@@ -95,3 +95,50 @@ test('a Worker in workerd: handshake, every method, a stream, rotate, status, te
   await client.terminate()
   assert.equal(client.sessionId, null)
 })
+
+// workerd's fetch has no redirect: 'error' (only 'follow' and 'manual'): the client is given
+// 'manual', which also never follows a redirect (packages/client/README.md, Edge runtimes).
+test('the client inside a Worker (its workerd build) against the native server over loopback', { timeout: 60_000 }, async () => {
+  const { startServer } = await import('../../client/test/support/server.mjs')
+  const api = await startServer()
+  const client = (f) => readFileSync(new URL(`../../client/dist/${f}`, import.meta.url))
+  const worker = new Miniflare({
+    modules: [
+      {
+        type: 'ESModule',
+        path: 'worker.mjs',
+        contents: `
+import { NenClient } from './nen-client.mjs'
+export default {
+  async fetch(req, env) {
+    const out = {}
+    try {
+      const c = new NenClient(env.API, { redirect: 'manual' })
+      const res = await c.nenFetch('/api/items', { method: 'POST', body: { name: 'from a worker' } })
+      out.post = { status: res.status, body: await res.json() }
+      out.stream = []
+      for await (const t of c.nenStream('/api/stream', { body: { prompt: 'x' } })) out.stream.push(t)
+      await c.terminate()
+    } catch (e) { out.error = String(e && e.stack || e) }
+    return Response.json(out)
+  },
+}`,
+      },
+      { type: 'ESModule', path: 'nen-client.mjs', contents: client('edge.mjs') },
+      { type: 'CompiledWasm', path: 'nen.wasm', contents: client('nen.wasm') },
+    ],
+    compatibilityDate: '2025-09-01',
+    bindings: { API: api.url },
+  })
+  try {
+    const out = await (await worker.dispatchFetch('http://worker.test/')).json()
+    assert.equal(out.error, undefined, out.error)
+    assert.equal(out.post.status, 201)
+    assert.equal(out.post.body.name, 'from a worker')
+    assert.ok(out.stream.length > 0)
+    assert.ok(!api.wire.some((b) => b.includes('from a worker')), 'plaintext on the wire')
+  } finally {
+    await worker.dispose()
+    await api.close()
+  }
+})

@@ -15,6 +15,9 @@ export interface Observation {
   debug: boolean
 }
 
+/** The session header's name, from the protocol's list (no wire literal retyped here). */
+const SESSION_HEADER = REQUEST_HEADERS.find((h) => h.endsWith('-session')) ?? ''
+
 const SID = /"sid"\s*:\s*"([0-9a-f]{8})/
 
 /** The first 8 hex digits of the session a handshake or rotation reply names, if plain JSON shows it. */
@@ -41,7 +44,7 @@ export function observeEngine(engine: Engine, o: Observation): Engine {
       const r = await engine[op](req)
       since(op, t0)
       if (r.status === 200 && op !== 'status') {
-        const sid = op === 'terminate' ? req.headers['x-nen-session'] : undefined
+        const sid = op === 'terminate' ? req.headers[SESSION_HEADER] : undefined
         o.emit({ type: op, sid: sid ? sidPrefix(sid) : replySid(r) })
       }
       return r

@@ -16,12 +16,12 @@ const bin = `${here}../../../node_modules/.bin/`
 const driver = `${here}support/runtime-driver.mjs`
 
 /**
- * [runtime, command, the engine it serves with]. Bun loads the N-API addon; Deno does not load
- * @withnen/server-native here (an optional peer, not a dependency Deno's npm resolution lets the
- * package import), so the WebAssembly engine serves.
+ * [runtime, command, the engine it serves with]. Both load the N-API addon: Bun by package
+ * name, Deno through the repository's nen.js (the root package declares `type: commonjs`, which
+ * Deno needs to import it as CommonJS).
  */
 const RUNTIMES = [
-  ['Deno', [`${bin}deno`, 'run', '-A', '--quiet', driver], 'deno 2.9.6', 'wasm'],
+  ['Deno', [`${bin}deno`, 'run', '-A', '--quiet', driver], 'deno 2.9.6', 'native'],
   ['Bun', [`${bin}bun`, driver], 'bun 1.4.5', 'native'],
 ]
 

@@ -5,7 +5,7 @@
 
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { build } from 'esbuild'
 import { chromium } from 'playwright-core'
 import { startWorld, within } from './support/harness.mjs'
@@ -65,6 +65,8 @@ test('@withnen/ai in headless Chromium: both providers, abort, coded failure, no
     files: {
       '/': { type: 'text/html; charset=utf-8', body: page },
       '/app.js': { type: 'text/javascript', body: js },
+      // Served beside the bundle, as without a bundler's asset handling: the client fetches ./nen.wasm on first use.
+      '/nen.wasm': { type: 'application/wasm', body: readFileSync(new URL('../../client/dist/nen.wasm', import.meta.url)) },
     },
   })
   const browser = await chromium.launch({

@@ -22,8 +22,9 @@ test('exports map: types, import and require for both entry points', () => {
     ['.', 'index'],
     ['./server', 'server'],
   ]) {
-    assert.deepEqual(pkg.exports[entry], { types: `./dist/${file}.d.ts`, import: `./dist/${file}.mjs`, require: `./dist/${file}.cjs` })
-    for (const f of Object.values(pkg.exports[entry])) assert.ok(existsSync(path.join(root, f)), f)
+    // .d.ts for import, .d.cts for require: one file for both is "masquerading as ESM" to CJS.
+    assert.deepEqual(pkg.exports[entry], { import: { types: `./dist/${file}.d.ts`, default: `./dist/${file}.mjs` }, require: { types: `./dist/${file}.d.cts`, default: `./dist/${file}.cjs` } })
+    for (const cond of Object.values(pkg.exports[entry])) for (const f of Object.values(cond)) assert.ok(existsSync(path.join(root, f)), f)
   }
 })
 

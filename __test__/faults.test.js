@@ -162,7 +162,13 @@ async function recovers(fn, ms = 8000) {
 /** Redis SIGKILLed and restarted on its port under load, then the checks of both variants. */
 async function killAndRestart(t, port, { persistent }) {
   started.push(port)
-  redis.start(port, persistent ? ['--appendonly', 'yes'] : [])
+  // Persistence that keeps every acknowledged write: `appendfsync always` writes and syncs the
+  // append-only file before Redis answers. Under the default `everysec`, Redis may answer while
+  // a write waits for a slow fsync (up to 2 s), and a crash then loses acknowledged replay
+  // records while their sessions survive: a fresh CI machine's disk did exactly that (107
+  // replays accepted). That residual is documented (README "Durability", threat model); this
+  // test holds the configuration the docs recommend to what they promise.
+  redis.start(port, persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : [])
   const server = singleServer(port)
   const other = singleServer(port) // a second instance, idle during the outage
   const before = await settled(Array.from({ length: 8 }, () => connect(server)))
@@ -216,7 +222,7 @@ async function killAndRestart(t, port, { persistent }) {
 test('Redis SIGKILLed and restarted under load (no persistence): fail closed in time, recover, no replay', (t) =>
   killAndRestart(t, SINGLE, { persistent: false }))
 
-test('Redis SIGKILLed and restarted under load (--appendonly yes): sessions survive, replays still ISO-5001', (t) =>
+test('Redis SIGKILLed and restarted under load (appendfsync always): sessions survive, replays still ISO-5001', (t) =>
   killAndRestart(t, PERSISTENT, { persistent: true }))
 
 test('one node of a 3-node cluster killed and restarted: the others keep working, no replay, recovery', async (t) => {

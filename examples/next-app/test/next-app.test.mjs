@@ -14,6 +14,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { CHROMIUM, CHROMIUM_ARGS, freePort, run, startServer } from './support/harness.mjs'
+import { checkEdgeRoute, checkPagesRoutes } from './support/routes.mjs'
 
 const app = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : process.platform !== 'linux' || process.arch !== 'x64' ? 'the local addon build is linux-x64 only' : false
@@ -40,6 +41,18 @@ test('next start: encrypted CRUD, stream and rotation from the page; no plaintex
   try {
     await drive(server)
     assert.ok(server.loaded('nen-server-native.linux-x64-gnu.node'), 'the routes ran on the native addon, not the WASM fallback')
+  } finally {
+    await server.stop()
+  }
+})
+
+test("next start: a `runtime = 'edge'` route on the edge-light build, and Pages Router API routes", { skip, timeout: 120_000 }, async () => {
+  const port = await freePort()
+  const server = await startServer([path.join(app, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: app, port })
+  cleanups.push(server.stop)
+  try {
+    await checkEdgeRoute(server.url)
+    await checkPagesRoutes(server.url)
   } finally {
     await server.stop()
   }

@@ -28,7 +28,8 @@ export interface NenClientOptions {
   /**
    * What fetch does with a redirect: `'error'` (default) fails the request, because following
    * one would re-send the signed headers and the ciphertext wherever a hop points it. `'manual'`
-   * hands the 3xx back (it is never opened: ISO-4004).
+   * hands the 3xx back (it is never opened: ISO-4004). On Cloudflare Workers, whose fetch
+   * rejects `'error'`, the default is `'manual'`: neither follows a redirect.
    */
   redirect?: 'error' | 'manual'
   /**
@@ -137,7 +138,7 @@ export class NenClient {
 
   /** The fetch init every request shares. */
   private get redirect(): RequestRedirect {
-    return this.opts.redirect ?? 'error'
+    return this.opts.redirect ?? defaultRedirect()
   }
 
   private pin(): string | undefined {
@@ -378,4 +379,13 @@ function openResponse(session: ClientSession, signed: SignedRequest, method: str
     if (err) throw err
   }
   throw new NenError('ISO-4004', { status: res.status })
+}
+
+/**
+ * `'error'`, except on Cloudflare Workers (navigator.userAgent `Cloudflare-Workers`), whose fetch
+ * throws on `redirect: 'error'`: `'manual'` there, which never follows a redirect either.
+ */
+function defaultRedirect(): RequestRedirect {
+  const ua = (globalThis as { navigator?: { userAgent?: unknown } }).navigator?.userAgent
+  return ua === 'Cloudflare-Workers' ? 'manual' : 'error'
 }

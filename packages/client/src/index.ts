@@ -7,7 +7,8 @@ export { NenClient } from './client.js'
 export type { NenClientOptions, NenRequestInit, NenStatus } from './client.js'
 export { NenError, describeNenCode } from './errors.js'
 export type { NenCodeInfo } from './errors.js'
-import { loadCore, type WasmInput } from './wasm.js'
+import { loadCore } from './wasm.js'
+import type { WasmInput } from './wasm-input.js'
 
 export type { WasmInput }
 

@@ -1,8 +1,15 @@
 // What the WebAssembly core can be loaded from, and the module declarations of the edge builds'
 // `.wasm` imports (resolved by the runtime's bundler, never by this package's build).
 
+// Declared without the DOM lib, so that the declarations compile in a Node project without it
+// (lib es2022 and @types/node, which has no WebAssembly namespace before v22): each part is the
+// global type where the project's lib declares it, and drops out where it does not.
+type Global = typeof globalThis
+type WasmModule = Global extends { WebAssembly: { Module: { prototype: infer M } } } ? M : never
+type FetchResponse = Global extends { Response: { prototype: infer R } } ? R : never
+
 /** A precompiled module (edge runtimes), its bytes, or a fetch Response for them. */
-export type WasmInput = WebAssembly.Module | BufferSource | Response
+export type WasmInput = WasmModule | ArrayBuffer | ArrayBufferView | FetchResponse
 
 /** Whether `x` is something `WasmInput` allows. */
 export function isWasmInput(x: unknown): x is WasmInput {

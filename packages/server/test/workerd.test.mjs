@@ -96,8 +96,8 @@ test('a Worker in workerd: handshake, every method, a stream, rotate, status, te
   assert.equal(client.sessionId, null)
 })
 
-// workerd's fetch has no redirect: 'error' (only 'follow' and 'manual'): the client is given
-// 'manual', which also never follows a redirect (packages/client/README.md, Edge runtimes).
+// workerd's fetch has no redirect: 'error' (only 'follow' and 'manual'): there the client
+// defaults to 'manual', which also never follows a redirect (packages/client/README.md).
 test('the client inside a Worker (its workerd build) against the native server over loopback', { timeout: 60_000 }, async () => {
   const { startServer } = await import('../../client/test/support/server.mjs')
   const api = await startServer()
@@ -113,7 +113,7 @@ export default {
   async fetch(req, env) {
     const out = {}
     try {
-      const c = new NenClient(env.API, { redirect: 'manual' })
+      const c = new NenClient(env.API)
       const res = await c.nenFetch('/api/items', { method: 'POST', body: { name: 'from a worker' } })
       out.post = { status: res.status, body: await res.json() }
       out.stream = []

@@ -1,14 +1,16 @@
 // What the WebAssembly core can be loaded from.
 
-// Declared without the DOM lib, so that the declarations compile in a Node project without it
-// (lib es2022 and @types/node, which has no WebAssembly namespace before v22): each part is the
-// global type where the project's lib declares it, and drops out where it does not.
-type Global = typeof globalThis
-type WasmModule = Global extends { WebAssembly: { Module: { prototype: infer M } } } ? M : never
-type FetchResponse = Global extends { Response: { prototype: infer R } } ? R : never
-
-/** A precompiled module (edge runtimes), its bytes, or a fetch Response for them. */
-export type WasmSource = WasmModule | ArrayBuffer | ArrayBufferView | FetchResponse
+/**
+ * `WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response`: a precompiled module (edge
+ * runtimes), its bytes, or a fetch Response for them. The module and the Response are the global
+ * types where the project's lib declares them (the DOM lib, or a runtime's own types), so that these
+ * declarations also compile in a Node project without the DOM lib.
+ */
+export type WasmSource =
+  | (typeof globalThis extends { WebAssembly: { Module: { prototype: infer M } } } ? M : never)
+  | ArrayBuffer
+  | ArrayBufferView
+  | (typeof globalThis extends { Response: { prototype: infer R } } ? R : never)
 
 /** Whether `x` is something `WasmSource` allows. */
 export function isWasmInput(x: unknown): x is WasmSource {

@@ -14,7 +14,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
 import { CHROMIUM, CHROMIUM_ARGS, freePort, run, startServer } from './support/harness.mjs'
-import { checkEdgeRoute, checkPagesRoutes } from './support/routes.mjs'
+import { checkEdgeRoute, checkPagesRoutes, edgeStore } from './support/routes.mjs'
 
 const app = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const skip = !existsSync(CHROMIUM) ? `no Chromium at ${CHROMIUM}` : process.platform !== 'linux' || process.arch !== 'x64' ? 'the local addon build is linux-x64 only' : false
@@ -47,11 +47,13 @@ test('next start: encrypted CRUD, stream and rotation from the page; no plaintex
 })
 
 test("next start: a `runtime = 'edge'` route on the edge-light build, and Pages Router API routes", { skip, timeout: 120_000 }, async () => {
+  const store = await edgeStore()
+  cleanups.push(store.stop)
   const port = await freePort()
-  const server = await startServer([path.join(app, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: app, port })
+  const server = await startServer([path.join(app, 'node_modules/next/dist/bin/next'), 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: app, port, extraEnv: store.env })
   cleanups.push(server.stop)
   try {
-    await checkEdgeRoute(server.url)
+    await checkEdgeRoute(server.url, store)
     await checkPagesRoutes(server.url)
   } finally {
     await server.stop()

@@ -7,7 +7,8 @@
 //   2. the project's own App Router route, and the example's `runtime = 'edge'` route and Pages
 //      Router API routes, copied in unchanged;
 //   3. `next build`, `next start`, then the real client from Node: an App Router round trip on
-//      the native addon, the edge route on the WebAssembly build, the Pages Router routes.
+//      the native addon, the edge route on the WebAssembly build, the Pages Router routes;
+//   4. the config key removed: `next build` fails with the text docs/troubleshooting.md quotes.
 // NEN_NEXT_VERSIONS="14.2.8 16.4.6" picks the versions (default: the four below).
 
 import test, { after, before } from 'node:test'
@@ -20,7 +21,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { packLocal } from '../scripts/pack-local.mjs'
 import { freePort, run, startServer } from './support/harness.mjs'
-import { checkEdgeRoute, checkPagesRoutes } from './support/routes.mjs'
+import { checkEdgeRoute, checkPagesRoutes, edgeStore } from './support/routes.mjs'
 
 const app = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const repo = path.resolve(app, '../..')
@@ -67,6 +68,7 @@ function scaffold(dir, version) {
         resolveJsonModule: true,
         incremental: true,
         plugins: [{ name: 'next' }],
+        paths: { '@/*': ['./*'] },
       },
       include: ['next-env.d.ts', '**/*.ts', '**/*.tsx', '.next/types/**/*.ts'],
       exclude: ['node_modules'],
@@ -96,7 +98,7 @@ export const GET = withNen(async (req) => notes[Number(new URL(req.url).searchPa
 `
 
 for (const version of VERSIONS) {
-  test(`Next.js ${version}: create-nen-app --existing, next build, next start; App Router, edge and Pages Router routes`, { skip, timeout: 600_000 }, async () => {
+  test(`Next.js ${version}: create-nen-app --existing, next build, next start; App Router, edge and Pages Router routes`, { skip, timeout: 900_000 }, async (t) => {
     const dir = path.join(work, version)
     scaffold(dir, version)
     await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], { cwd: dir, timeoutMs: 300_000 })
@@ -109,12 +111,15 @@ for (const version of VERSIONS) {
     mkdirSync(path.join(dir, 'app/api/notes'), { recursive: true })
     writeFileSync(path.join(dir, 'app/api/notes/route.ts'), NOTES)
     cpSync(path.join(app, 'app/api/edge'), path.join(dir, 'app/api/edge'), { recursive: true })
+    cpSync(path.join(app, 'lib/edge-nen.ts'), path.join(dir, 'lib/edge-nen.ts'))
     cpSync(path.join(app, 'pages'), path.join(dir, 'pages'), { recursive: true })
 
     const next = path.join(dir, 'node_modules/next/dist/bin/next')
     await run(process.execPath, [next, 'build'], { cwd: dir, timeoutMs: 420_000 })
+    const store = await edgeStore()
+    t.after(store.stop)
     const port = await freePort()
-    const server = await startServer([next, 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, port, timeoutMs: 60_000 })
+    const server = await startServer([next, 'start', '-H', '127.0.0.1', '-p', String(port)], { cwd: dir, port, timeoutMs: 60_000, extraEnv: store.env })
     try {
       const { createNenFetch } = await import(clientDist)
       const nenFetch = createNenFetch(server.url)
@@ -124,11 +129,22 @@ for (const version of VERSIONS) {
       const note = await created.json()
       assert.deepEqual(await (await nenFetch(`/api/notes?id=${note.id}`)).json(), { id: note.id, name: secret })
       assert.ok(server.loaded(ADDON), 'the App Router route ran on the native addon')
-      await checkEdgeRoute(server.url)
+      await checkEdgeRoute(server.url, store)
       await checkPagesRoutes(server.url)
     } finally {
       await server.stop()
     }
+
+    // Without the config key, the build fails on the addon with the text docs/troubleshooting.md
+    // quotes (Turbopack from Next 16 on, webpack below).
+    writeFileSync(path.join(dir, major >= 15 ? 'next.config.ts' : 'next.config.mjs'), 'export default {}\n')
+    const failed = await run(process.execPath, [next, 'build'], { cwd: dir, timeoutMs: 420_000 }).then(
+      (out) => assert.fail(`next build succeeded without the config key:\n${out.slice(-3000)}`),
+      (e) => String(e.message),
+    )
+    const line = failed.split('\n').find((l) => /non-ecmascript placeable asset|Module parse failed|Unexpected character|\.node/.test(l))
+    t.diagnostic(`Next.js ${version} without the config key: ${line?.trim()}`)
+    assert.match(failed, /non-ecmascript placeable asset|Module parse failed: Unexpected character/)
     rmSync(dir, { recursive: true, force: true })
   })
 }

@@ -7,7 +7,28 @@ import { randomBytes } from 'node:crypto'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const clientDist = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../packages/client/dist/index.mjs')
+const here = path.dirname(fileURLToPath(import.meta.url))
+const clientDist = path.resolve(here, '../../../../packages/client/dist/index.mjs')
+const upstashSupport = path.resolve(here, '../../../../packages/server/test/support/upstash.mjs')
+
+/**
+ * What the edge routes share sessions through (lib/edge-nen.ts): a real redis-server behind the
+ * Upstash REST API; `env` is what `next start` is given. `stop()` stops both.
+ */
+export async function edgeStore() {
+  const { startRedis, startUpstash } = await import(upstashSupport)
+  const token = randomBytes(8).toString('hex')
+  const redis = await startRedis()
+  const upstash = await startUpstash(redis.port, token)
+  return {
+    redis,
+    env: { UPSTASH_REDIS_REST_URL: upstash.url, UPSTASH_REDIS_REST_TOKEN: token, NEN_WRAPPING_KEY: randomBytes(32).toString('base64') },
+    stop: async () => {
+      await upstash.close?.()
+      redis.stop()
+    },
+  }
+}
 
 /** A client on `basePath` whose fetch records every body and can re-target the next request. */
 async function clientFor(url, basePath) {
@@ -33,10 +54,11 @@ async function rejectsWithCode(promise, code) {
 }
 
 /**
- * app/api/edge/[...path]/route.ts (`runtime = 'edge'`): every method, a stream, a re-targeted
- * request refused, rotate and terminate; the route reports the WebAssembly engine.
+ * app/api/edge/ (`runtime = 'edge'`, lib/edge-nen.ts): every method, a stream, a re-targeted
+ * request refused, rotate and terminate; the routes report the WebAssembly engine and keep their
+ * sessions in `store` (the Redis behind the Upstash API).
  */
-export async function checkEdgeRoute(url) {
+export async function checkEdgeRoute(url, store) {
   const { client, wire, hop } = await clientFor(url, '/api/edge/nen')
   const secret = `edge-${randomBytes(6).toString('hex')}`
   for (const method of ['POST', 'PUT', 'PATCH', 'DELETE']) {
@@ -49,7 +71,8 @@ export async function checkEdgeRoute(url) {
   const tokens = []
   for await (const t of client.nenStream('/api/edge/stream', { body: { n: 5 } })) tokens.push(t)
   assert.deepEqual(tokens, ['edge ', 'stream 5'])
-  hop.retarget = (u) => u.replace('/api/edge/items', '/api/edge/admin')
+  assert.ok(store.redis.cli('--scan').stdout.trim().length > 0, 'the edge sessions live in the shared store')
+  hop.retarget = (u) => u.replace('/api/edge/items', '/api/edge/items?admin=1')
   await rejectsWithCode(client.nenFetch('/api/edge/items', { method: 'POST', body: { secret } }), 'ISO-3002')
   hop.retarget = null
   const sid = client.sessionId

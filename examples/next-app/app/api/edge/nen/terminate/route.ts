@@ -1,0 +1,6 @@
+// POST /api/edge/nen/terminate on the Edge runtime (the client's `basePath: '/api/edge/nen'`).
+import { edgeRoutes } from '@/lib/edge-nen'
+
+export const runtime = 'edge'
+export const dynamic = 'force-dynamic'
+export const POST = (req: Request) => edgeRoutes().POST(req)

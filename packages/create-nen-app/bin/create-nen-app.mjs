@@ -13,7 +13,8 @@ const USAGE = `Usage:
   npx create-nen-app --existing [dir]    adds Nen to an existing App Router project (default .):
                                           app/api/nen/[action]/route, serverExternalPackages in
                                           next.config (experimental.serverComponentsExternal-
-                                          Packages on Next 13.4 and 14; below 13.4 refused),
+                                          Packages on Next 14; below 14.2.7 refused: its App
+                                          Router routes cannot verify a signed request),
                                           NEN_WRAPPING_KEY in .env.local, and
                                           @withnen/client + @withnen/server + @withnen/server-native
 

@@ -11,19 +11,30 @@ import { listTemplate, templateRoot } from './template.mjs'
 export const ROUTE = 'api/nen/[action]'
 
 /**
- * The project's Next.js version as [major, minor]: the installed one (node_modules/next), else
- * the first version its package.json range names; undefined when neither says.
+ * The project's Next.js version as [major, minor, patch]: the installed one (node_modules/next),
+ * else the first version its package.json range names; undefined when neither says.
  */
 export function nextVersion(dir, pkg) {
   try {
     const v = JSON.parse(readFileSync(path.join(dir, 'node_modules', 'next', 'package.json'), 'utf8')).version
-    const m = /^(\d+)\.(\d+)/.exec(v)
-    if (m) return [Number(m[1]), Number(m[2])]
+    const m = /^(\d+)\.(\d+)\.(\d+)/.exec(v)
+    if (m) return [Number(m[1]), Number(m[2]), Number(m[3])]
   } catch {}
   const range = pkg.dependencies?.next ?? pkg.devDependencies?.next
-  const m = /(\d+)(?:\.(\d+))?/.exec(range ?? '')
-  return m ? [Number(m[1]), Number(m[2] ?? 0)] : undefined
+  const m = /(\d+)(?:\.(\d+))?(?:\.(\d+))?/.exec(range ?? '')
+  return m ? [Number(m[1]), Number(m[2] ?? 0), Number(m[3] ?? 0)] : undefined
 }
+
+/**
+ * The first Next.js whose App Router route handlers Nen can verify on Node: from 14.2.7 Next.js
+ * records the path it dispatched a request on in its request meta (`invokePath`); before, only
+ * in an `x-invoke-path` header, which Nen never trusts (a client can send headers), so every
+ * signed request to an App Router route is refused with ISO-3002 there (Pages Router API routes
+ * and edge routes work).
+ */
+export const MIN_APP_ROUTER = [14, 2, 7]
+
+const older = (v, than) => (v[0] !== than[0] ? v[0] < than[0] : v[1] !== than[1] ? v[1] < than[1] : v[2] < than[2])
 
 /** The template's protocol route, the one file every Nen app needs. */
 export function routeSource() {
@@ -45,8 +56,10 @@ export function addToExisting(target, { local, install = true, log = console.log
   if (!appDir) throw new Error(`${dir} has no app/ or src/app/ directory: Nen's Next.js routes need the App Router`)
   const version = nextVersion(dir, pkg)
   if (!version) log(`warning: ${pkgFile} does not list next: writing the Next.js 15+ config key`)
-  else if (version[0] < 13 || (version[0] === 13 && version[1] < 4))
-    throw new Error(`next ${version.join('.')}: Nen's routes are App Router route handlers, which need Next.js 13.4 or later; upgrade Next.js first`)
+  else if (older(version, MIN_APP_ROUTER))
+    throw new Error(
+      `next ${version.join('.')}: Nen's App Router routes need Next.js ${MIN_APP_ROUTER.join('.')} or later (earlier versions do not tell a route handler which path they dispatched on, so Nen refuses every signed request there with ISO-3002); upgrade Next.js first, or use Pages Router API routes (@withnen/server/node)`,
+    )
   const flavour = configKey(version?.[0])
   const typescript = existsSync(path.join(dir, 'tsconfig.json'))
   const steps = []
@@ -85,7 +98,7 @@ export function addToExisting(target, { local, install = true, log = console.log
     }
   }
 
-  // 2. next.config: serverExternalPackages (15+) or experimental.serverComponentsExternalPackages (13.4, 14).
+  // 2. next.config: serverExternalPackages (15+) or experimental.serverComponentsExternalPackages (14).
   const config = ensureNextConfig(dir, { typescript, flavour })
   steps.push({ what: 'next.config', action: config.action, file: config.file })
   if (config.action === 'manual') instructions = config.instructions + (config.reason ? `\n(${config.reason})` : '')

@@ -1,5 +1,5 @@
 // Adds '@withnen/server-native' to `serverExternalPackages` in a Next.js config (Next 15 and
-// later; 13.4 and 14 call it `experimental.serverComponentsExternalPackages`), or writes a config
+// later; 14 calls it `experimental.serverComponentsExternalPackages`), or writes a config
 // that has it. Only plain shapes are patched (one config object literal, found by its export);
 // anything else is left alone and reported, with the line to add by hand.
 
@@ -17,7 +17,7 @@ export function configKey(nextMajor) {
 /** Next.js 15 and later. */
 export const MODERN = { key: 'serverExternalPackages', snippet: `serverExternalPackages: ['${PACKAGE}'],`, typescript: true }
 /**
- * Next.js 13.4 and 14 (no next.config.ts before 15), where instrumentation.ts, which loads
+ * Next.js 14 (14.2.7 and later: earlier versions are refused; no next.config.ts before 15), where instrumentation.ts, which loads
  * @withnen/server before the first request, also runs only with `instrumentationHook`.
  */
 export const LEGACY = {
@@ -104,7 +104,7 @@ export function patchConfigText(text, flavour = MODERN) {
     return { text: text.slice(0, at) + `'${PACKAGE}'` + (empty ? '' : ', ') + text.slice(at), action: 'patched' }
   }
   if (new RegExp(`\\b${key}\\b`).test(code)) return { action: 'manual', reason: `${key} is set in a way this tool does not edit` }
-  // Next 13.4/14: an `experimental: {` object already there takes the key inside it.
+  // Next 14: an `experimental: {` object already there takes the key inside it.
   if (flavour.within) {
     const blocks = [...code.matchAll(new RegExp(`\\b${flavour.within}\\s*:\\s*\\{`, 'g'))]
     if (blocks.length === 1) {

@@ -180,12 +180,12 @@ test('usage errors', () => {
   assert.equal(NEN_VERSION, '0.5.0')
 })
 
-test('--existing writes the config key of the installed Next.js major, and refuses one without route handlers', (t) => {
+test('--existing writes the config key of the installed Next.js major, and refuses one before 14.2.7', (t) => {
   const legacy = "experimental: { serverComponentsExternalPackages: ['@withnen/server-native'], instrumentationHook: true },"
   const cases = [
     // [next in package.json, installed version or null, expected file, expected line]
-    ['13.4.19', null, 'next.config.mjs', legacy],
-    ['^14.2.0', null, 'next.config.mjs', legacy],
+    ['14.2.7', null, 'next.config.mjs', legacy],
+    ['^14.2.35', null, 'next.config.mjs', legacy],
     ['15.5.0', null, 'next.config.ts', "serverExternalPackages: ['@withnen/server-native'],"],
     ['16.4.6', null, 'next.config.ts', "serverExternalPackages: ['@withnen/server-native'],"],
     // The installed version wins over the range.
@@ -214,14 +214,16 @@ test('--existing writes the config key of the installed Next.js major, and refus
     readFileSync(path.join(dir, 'next.config.js'), 'utf8'),
     "module.exports = {\n  experimental: { serverComponentsExternalPackages: ['@withnen/server-native'], instrumentationHook: true, typedRoutes: true },\n}\n",
   )
-  // Before 13.4 there are no App Router route handlers: refused, nothing written.
-  for (const range of ['13.3.4', '12.3.4']) {
+  // Before 14.2.7 Next.js does not say which path it dispatched on (App Router routes refuse
+  // every signed request), before 13.4 there are no route handlers: refused, nothing written.
+  for (const range of ['14.2.6', '^14.0.0', '13.5.11', '13.4.19', '12.3.4']) {
     const old = tmp(t)
     mkdirSync(path.join(old, 'app'), { recursive: true })
     writeFileSync(path.join(old, 'package.json'), JSON.stringify({ name: 'p', dependencies: { next: range } }))
     const r = cli(['--existing', old, '--no-install'], old)
     assert.equal(r.status, 1, r.out)
-    assert.match(r.out, new RegExp(`next ${range.split('.').slice(0, 2).join('\\.')}: Nen's routes are App Router route handlers, which need Next\\.js 13\\.4 or later`))
+    const v = /(\d+)\.(\d+)\.(\d+)/.exec(range).slice(1).join('\\.')
+    assert.match(r.out, new RegExp(`next ${v}: Nen's App Router routes need Next\\.js 14\\.2\\.7 or later`))
     assert.deepEqual(readdirSync(old).sort(), ['app', 'package.json'])
   }
 })

@@ -58,6 +58,7 @@ function installHook(): Hook | null {
 // @withnen/server from instrumentation.ts so it runs before the first request).
 const hook = installHook()
 let warned = false
+let warnedNoInvokePath = false
 
 /** Where Next.js keeps its per-request state on the IncomingMessage (next/dist/server/request-meta). */
 const NEXT_META = Symbol.for('NextInternalRequestMeta')
@@ -145,7 +146,15 @@ export function signedTarget(req: Request): string {
   const invoked = nextInvokePath(line.message)
   // What the router dispatched on: Next.js's invoked path, else the Request's.
   const dispatchedPath = invoked ?? (runtime === undefined ? seen.pathname : null)
-  if (dispatchedPath === null) throw new NenError('ISO-3002', { message: 'Next.js did not say which path it dispatched on' })
+  if (dispatchedPath === null) {
+    if (!warnedNoInvokePath) {
+      warnedNoInvokePath = true
+      console.warn(
+        '@withnen/server: Next.js did not record which path it dispatched this request on (its request meta has no invokePath, as before Next.js 14.2.7), so a rewrite cannot be told apart and every signed request to an App Router route is refused (ISO-3002). Upgrade to Next.js 14.2.7 or later, or use Pages Router API routes (@withnen/server/node).',
+      )
+    }
+    throw new NenError('ISO-3002', { message: 'Next.js did not say which path it dispatched on' })
+  }
   const dispatched = dispatchedPath + seen.search
   let sent: URL
   try {

@@ -118,6 +118,8 @@ export default {
       out.post = { status: res.status, body: await res.json() }
       out.stream = []
       for await (const t of c.nenStream('/api/stream', { body: { prompt: 'x' } })) out.stream.push(t)
+      // A redirect is handed back, never followed and never opened.
+      out.redirect = await c.nenFetch('/api/redirect/307').then(() => 'followed', (e) => e.code)
       await c.terminate()
     } catch (e) { out.error = String(e && e.stack || e) }
     return Response.json(out)
@@ -136,6 +138,7 @@ export default {
     assert.equal(out.post.status, 201)
     assert.equal(out.post.body.name, 'from a worker')
     assert.ok(out.stream.length > 0)
+    assert.equal(out.redirect, 'ISO-4004')
     assert.ok(!api.wire.some((b) => b.includes('from a worker')), 'plaintext on the wire')
   } finally {
     await worker.dispose()

@@ -20,6 +20,12 @@ const SESSION_HEADER = REQUEST_HEADERS.find((h) => h.endsWith('-session')) ?? ''
 
 const SID = /"sid"\s*:\s*"([0-9a-f]{8})/
 
+/**
+ * A monotonic clock where the runtime has one. Next.js 13's Edge sandbox has no `performance`
+ * (a bare `performance.now()` there failed every handshake with ISO-9000): Date.now() then.
+ */
+const now: () => number = typeof globalThis.performance?.now === 'function' ? () => globalThis.performance.now() : () => Date.now()
+
 /** The first 8 hex digits of the session a handshake or rotation reply names, if plain JSON shows it. */
 function replySid(r: NenReply): string | undefined {
   const m = r.status === 200 ? SID.exec(r.body) : null
@@ -28,7 +34,7 @@ function replySid(r: NenReply): string | undefined {
 
 export function observeEngine(engine: Engine, o: Observation): Engine {
   const since = (op: EngineOp, t0: number) => {
-    if (o.latency) o.emit({ type: 'store-latency', op, ms: performance.now() - t0 })
+    if (o.latency) o.emit({ type: 'store-latency', op, ms: now() - t0 })
   }
   const failed = (op: EngineOp, e: unknown, req?: EngineRequest) => {
     const ev = failureEvent(e, op, req?.method, req?.url)
@@ -39,7 +45,7 @@ export function observeEngine(engine: Engine, o: Observation): Engine {
   }
   // Lifecycle calls answer sealed replies (their failures are sealed too), so success is a 200.
   const lifecycle = (op: 'rotate' | 'terminate' | 'status') => async (req: EngineRequest) => {
-    const t0 = performance.now()
+    const t0 = now()
     try {
       const r = await engine[op](req)
       since(op, t0)
@@ -60,7 +66,7 @@ export function observeEngine(engine: Engine, o: Observation): Engine {
     sealError: (opened, code) => engine.sealError(opened, code),
     stream: (opened, padBlock) => engine.stream(opened, padBlock),
     handshake: async (body) => {
-      const t0 = performance.now()
+      const t0 = now()
       try {
         const r = await engine.handshake(body)
         since('handshake', t0)
@@ -72,7 +78,7 @@ export function observeEngine(engine: Engine, o: Observation): Engine {
       }
     },
     open: (req) => {
-      const t0 = o.latency ? performance.now() : 0
+      const t0 = o.latency ? now() : 0
       return engine.open(req).then(
         (opened) => {
           since('open', t0)

@@ -129,3 +129,25 @@ test('Vercel Edge Runtime: handshake, every method, a stream, rotate, status, te
   await client.terminate()
   assert.equal(client.sessionId, null)
 })
+
+// Next.js 13's edge sandbox has no `performance`: a bare performance.now() once failed every
+// handshake there with ISO-9000.
+test('an edge sandbox without `performance` (Next.js 13) still serves', { timeout: 30_000 }, async () => {
+  const wasm = new WebAssembly.Module(readFileSync(new URL('../dist/nen.wasm', import.meta.url)))
+  const runtime = new EdgeRuntime({
+    codeGeneration: NO_CODEGEN,
+    extend: (context) => Object.assign(context, { __nen_wasm: wasm, UPSTASH_URL: upstash.url, UPSTASH_TOKEN: TOKEN, NEN_WRAPPING_KEY: WRAPPING_KEY }),
+  })
+  // The runtime's global is not configurable: shadow it as Next.js 13's sandbox leaves it.
+  runtime.evaluate('Object.defineProperty(globalThis, "performance", { value: undefined })')
+  assert.equal(runtime.evaluate('typeof performance'), 'undefined')
+  runtime.evaluate(code)
+  const bare = await runServer({ runtime, port: 0, host: '127.0.0.1' })
+  try {
+    const client = new NenClient(bare.url.replace(/\/$/, ''))
+    const res = await client.nenFetch('/api/items', { method: 'POST', body: { n: 1 } })
+    assert.deepEqual(await res.json(), { method: 'POST', body: { n: 1 }, engine: 'wasm', query: '' })
+  } finally {
+    await bare.close()
+  }
+})

@@ -2,8 +2,8 @@
 // WebAssembly core (dist/nen.wasm, loaded on first use, never inlined), and type declarations
 // (tsc; .d.ts for import, .d.cts for require). Run scripts/build-wasm.sh first.
 //
-// The edge builds are src/ with src/wasm-source.ts replaced by a variant that imports the core
-// as a module, the way the runtime's bundler allows: `./nen.wasm` (workerd, wrangler) or
+// The edge builds are src/ with ../shared/wasm/source.ts (where the core comes from, shared with
+// @withnen/server) replaced by a variant that imports the core as a module, the way the runtime's bundler allows: `./nen.wasm` (workerd, wrangler) or
 // `./nen.wasm?module` (Next.js and Vercel edge). Those imports are left for that bundler.
 import { build } from 'esbuild'
 import { execFileSync } from 'node:child_process'
@@ -17,12 +17,12 @@ writeCatalogue()
 if (!existsSync(`${here}wasm/nen_wasm.js`)) throw new Error('packages/client/wasm is missing: run scripts/build-wasm.sh first')
 rmSync(`${here}dist`, { recursive: true, force: true })
 
-/** Swaps src/wasm-source.ts for `wasm-source.<variant>.ts`; keeps `.wasm` imports for the runtime. */
+/** Swaps shared/wasm/source.ts for `source.<variant>.ts`; keeps `.wasm` imports for the runtime. */
 const variant = (name) => ({
   name: `wasm-source-${name ?? 'default'}`,
   setup(b) {
     b.onResolve({ filter: /\.wasm(\?module)?$/ }, (a) => ({ path: a.path, external: true }))
-    if (name) b.onResolve({ filter: /^\.\/wasm-source\.js$/ }, () => ({ path: `${here}src/wasm-source.${name}.ts` }))
+    if (name) b.onResolve({ filter: /\/shared\/wasm\/source\.js$/ }, () => ({ path: `${here}../shared/wasm/source.${name}.ts` }))
   },
 })
 const common = { entryPoints: [`${here}src/index.ts`], bundle: true, platform: 'neutral', target: 'es2022', logLevel: 'warning' }
@@ -33,8 +33,8 @@ copyFileSync(`${here}wasm/nen_wasm_bg.wasm`, `${here}dist/nen.wasm`)
 
 execFileSync(process.execPath, [`${here}../../node_modules/typescript/bin/tsc`, '-p', `${here}tsconfig.json`], { stdio: 'inherit' })
 // The declarations refer to the core's generated types: ship those beside them.
-mkdirSync(`${here}dist/types/wasm`, { recursive: true })
-copyFileSync(`${here}wasm/nen_wasm.d.ts`, `${here}dist/types/wasm/nen_wasm.d.ts`)
+mkdirSync(`${here}dist/types/client/wasm`, { recursive: true })
+copyFileSync(`${here}wasm/nen_wasm.d.ts`, `${here}dist/types/client/wasm/nen_wasm.d.ts`)
 writeCjsTypes(`${here}dist/types`, `${here}dist/types-cjs`)
-writeFileSync(`${here}dist/index.d.ts`, "export * from './types/src/index.js'\n")
-writeFileSync(`${here}dist/index.d.cts`, "export * from './types-cjs/src/index.cjs'\n")
+writeFileSync(`${here}dist/index.d.ts`, "export * from './types/client/src/index.js'\n")
+writeFileSync(`${here}dist/index.d.cts`, "export * from './types-cjs/client/src/index.cjs'\n")

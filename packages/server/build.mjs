@@ -6,7 +6,7 @@
 //
 // The edge builds (package.json's workerd / worker / edge-light / browser conditions) are the
 // main entry with two modules swapped: engine/native.ts for native.edge.ts (no reference to the
-// addon at all), and engine/wasm-source.ts for a variant that imports the core as a module the
+// addon at all), and packages/shared/wasm/source.ts (shared with @withnen/client) for a variant that imports the core as a module the
 // way the runtime's bundler allows (`./nen.wasm` for workerd and wrangler, `./nen.wasm?module`
 // for Next.js and Vercel edge; the browser build fetches it by URL).
 import { build } from 'esbuild'
@@ -26,10 +26,8 @@ const modules = (swap = {}) => ({
   name: 'engine-modules',
   setup(b) {
     b.onResolve({ filter: /\.wasm(\?module)?$/ }, (a) => ({ path: a.path, external: true }))
-    b.onResolve({ filter: /^\.\/(native|wasm-source)\.js$/ }, (a) => {
-      const name = a.path.slice(2, -3)
-      return swap[name] ? { path: `${here}src/engine/${swap[name]}.ts` } : undefined
-    })
+    if (swap.native) b.onResolve({ filter: /^\.\/native\.js$/ }, () => ({ path: `${here}src/engine/${swap.native}.ts` }))
+    if (swap.source) b.onResolve({ filter: /\/shared\/wasm\/source\.js$/ }, () => ({ path: `${here}../shared/wasm/${swap.source}.ts` }))
   },
 })
 const common = {
@@ -45,15 +43,15 @@ const common = {
 await build({ ...common, format: 'esm', outExtension: { '.js': '.mjs' } })
 // The CJS build has no import.meta; the native loader then uses __filename (src/engine/native.ts).
 await build({ ...common, format: 'cjs', outExtension: { '.js': '.cjs' }, define: { 'import.meta.url': 'undefined' } })
-const edge = { edge: 'wasm-source.edge', 'edge-light': 'wasm-source.edge-light', browser: 'wasm-source' }
+const edge = { edge: 'source.edge', 'edge-light': 'source.edge-light', browser: 'source' }
 for (const [out, source] of Object.entries(edge)) {
   const { outdir, ...one } = common
-  await build({ ...one, entryPoints: [`${here}src/index.ts`], outfile: `${here}dist/${out}.mjs`, format: 'esm', plugins: [modules({ native: 'native.edge', 'wasm-source': source })] })
+  await build({ ...one, entryPoints: [`${here}src/index.ts`], outfile: `${here}dist/${out}.mjs`, format: 'esm', plugins: [modules({ native: 'native.edge', source })] })
 }
 copyFileSync(`${here}wasm/nen_wasm_bg.wasm`, `${here}dist/nen.wasm`)
 execFileSync(process.execPath, [`${here}../../node_modules/typescript/bin/tsc`, '-p', `${here}tsconfig.json`], { stdio: 'inherit' })
 writeCjsTypes(`${here}dist/types`, `${here}dist/types-cjs`)
 for (const e of entries) {
-  writeFileSync(`${here}dist/${e}.d.ts`, `export * from './types/src/${e}.js'\n`)
-  writeFileSync(`${here}dist/${e}.d.cts`, `export * from './types-cjs/src/${e}.cjs'\n`)
+  writeFileSync(`${here}dist/${e}.d.ts`, `export * from './types/server/src/${e}.js'\n`)
+  writeFileSync(`${here}dist/${e}.d.cts`, `export * from './types-cjs/server/src/${e}.cjs'\n`)
 }

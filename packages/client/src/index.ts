@@ -8,7 +8,7 @@ export type { NenClientOptions, NenRequestInit, NenStatus } from './client.js'
 export { NenError, describeNenCode } from './errors.js'
 export type { NenCodeInfo } from './errors.js'
 import { loadCore } from './wasm.js'
-import type { WasmInput } from './wasm-input.js'
+import type { WasmInput } from '../../shared/wasm/input.js'
 
 export type { WasmInput }
 

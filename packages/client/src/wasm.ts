@@ -1,14 +1,14 @@
 // Loads the WebAssembly core once, on first use (never at import: Cloudflare Workers forbid I/O
 // and compilation outside a request). By default from `nen.wasm` beside this bundle
-// (wasm-source.ts, or the edge builds' compiled module); `preloadNen(source)` takes a
+// (packages/shared/wasm/source.ts, or the edge builds' compiled module); `preloadNen(source)` takes a
 // precompiled WebAssembly.Module, its bytes or a Response instead. A failed load is a NenError
 // ISO-9001 and is not cached: the next call, or `preloadNen(module)`, tries again.
 
 import init, * as glue from '../wasm/nen_wasm.js'
 import { NenError } from './errors.js'
-import { isWasmInput, type WasmInput } from './wasm-input.js'
-import { loadFailureMessage } from './wasm-errors.js'
-import { defaultWasmSource } from './wasm-source.js'
+import { loadFailureMessage } from '../../shared/wasm/errors.js'
+import { isWasmInput, type WasmInput } from '../../shared/wasm/input.js'
+import { defaultWasmSource } from '../../shared/wasm/source.js'
 
 export type Core = typeof glue
 export type { WasmInput }

@@ -17,15 +17,17 @@ import { ENGINE_OPTION_KEYS } from './types.js'
 import { WasmSessionStore, createMemoryStoreAdapter } from './wasm-store.js'
 import { REQUEST_HEADERS } from '../protocol.js'
 import { DEFAULT_KEY_PREFIX } from '../store-layout.js'
-import { isWasmInput, type WasmSource } from './wasm-input.js'
-import { loadFailureMessage } from './wasm-errors.js'
-import { defaultWasmSource } from './wasm-source.js'
+import { loadFailureMessage } from '../../../shared/wasm/errors.js'
+import { isWasmInput, type WasmInput } from '../../../shared/wasm/input.js'
+import { defaultWasmSource } from '../../../shared/wasm/source.js'
+
+/** What `initWasmEngine` loads the core from: `WasmInput`, the type @withnen/client's `preloadNen` takes. */
+export type WasmSource = WasmInput
+export type { WasmInput }
 
 export { createMemoryStoreAdapter, type MemoryStoreAdapter } from './wasm-store.js'
 
 type Glue = typeof glue
-
-export type { WasmSource }
 
 let loading: Promise<Glue> | undefined
 let loaded: Glue | undefined

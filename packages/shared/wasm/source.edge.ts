@@ -3,7 +3,7 @@
 // the module itself. Selected by the `workerd` and `worker` export conditions.
 
 import wasm from './nen.wasm'
-import type { WasmSource as WasmInput } from './wasm-input.js'
+import type { WasmInput } from './input.js'
 
 export async function defaultWasmSource(): Promise<WasmInput> {
   return wasm

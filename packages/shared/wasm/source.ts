@@ -1,10 +1,12 @@
-// Where the WebAssembly core comes from when the application passes nothing to `preloadNen`:
+// Where the WebAssembly core comes from when the application passes nothing (`preloadNen` in
+// @withnen/client, `initWasmEngine` in @withnen/server):
 // `nen.wasm` beside this bundle. Bundlers (webpack, Turbopack, Vite) see the
 // `new URL('./nen.wasm', import.meta.url)` below, emit the file as an asset and rewrite the URL;
 // browsers fetch it; Node, Deno and Bun read it from disk on first use. Nothing is read at import.
-// The edge builds replace this module (wasm-source.edge.ts, wasm-source.edge-light.ts).
+// The edge builds replace this module (source.edge.ts, source.edge-light.ts). On Node the server
+// reads the file only when the native addon is unavailable and the engine falls back.
 
-import type { WasmInput } from './wasm-input.js'
+import type { WasmInput } from './input.js'
 
 // The CJS build has no import.meta.url (build.mjs defines it as undefined) but has __filename.
 declare const __filename: string | undefined

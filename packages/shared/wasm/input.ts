@@ -1,5 +1,4 @@
-// What the WebAssembly core can be loaded from, and the module declarations of the edge builds'
-// `.wasm` imports (resolved by the runtime's bundler, never by this package's build).
+// What the WebAssembly core can be loaded from.
 
 /**
  * `WebAssembly.Module | ArrayBuffer | ArrayBufferView | Response`: a precompiled module (edge

@@ -3,7 +3,7 @@
 // Selected by the `edge-light` export condition.
 
 import wasm from './nen.wasm?module'
-import type { WasmSource as WasmInput } from './wasm-input.js'
+import type { WasmInput } from './input.js'
 
 export async function defaultWasmSource(): Promise<WasmInput> {
   return wasm

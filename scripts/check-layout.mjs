@@ -100,7 +100,7 @@ const RULES = [
       const GENERATED = /(catalogue|store-layout|protocol)\.ts$/
       const WIRE = /['"`](x-nen-[a-z-]+|nen\/1 [a-z ]+|nen:)['"`]|redis\.call\(/i
       const sources = [
-        ...['packages/client/src', 'packages/server/src', 'packages/ai/src'].flatMap((d) => read.files(d, ['.ts'])).filter((f) => !GENERATED.test(f)),
+        ...['packages/client/src', 'packages/server/src', 'packages/ai/src', 'packages/shared'].flatMap((d) => read.files(d, ['.ts'])).filter((f) => !GENERATED.test(f)),
         ...['src', 'crates/nen-wasm/src'].flatMap((d) => read.files(d, ['.rs'])).filter((f) => !/tests?\.rs$/.test(f)),
       ]
       for (const f of sources) {

@@ -12,7 +12,7 @@ import { writeCjsTypes } from '../../scripts/cjs-types.mjs'
 import { writeCatalogue } from '../server/scripts/catalogue.mjs'
 
 const here = new URL('.', import.meta.url).pathname
-// The catalogue and protocol names are refreshed from the addon when it is built (src/catalogue.ts).
+// The catalogue and protocol names are refreshed from the addon when it is built (packages/shared/generated/).
 writeCatalogue()
 if (!existsSync(`${here}wasm/nen_wasm.js`)) throw new Error('packages/client/wasm is missing: run scripts/build-wasm.sh first')
 rmSync(`${here}dist`, { recursive: true, force: true })

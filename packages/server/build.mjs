@@ -18,7 +18,7 @@ import { writeCatalogue } from './scripts/catalogue.mjs'
 const here = new URL('.', import.meta.url).pathname
 // The error catalogue is refreshed from the addon when it is built; otherwise the committed copy
 // stands (test/catalogue.test.mjs compares them).
-if (!writeCatalogue()) console.warn('native addon not built: keeping src/catalogue.ts as it is')
+if (!writeCatalogue()) console.warn('native addon not built: keeping packages/shared/generated/ as it is')
 rmSync(`${here}dist`, { recursive: true, force: true })
 const entries = ['index', 'node', 'express', 'fastify', 'hono']
 /** Keeps `.wasm` imports for the runtime's bundler; `swap` replaces engine modules by file name. */

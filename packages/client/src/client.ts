@@ -4,7 +4,7 @@
 import { NenError, coded, toNenError } from './errors.js'
 import { loadCore } from './wasm.js'
 import type { ClientHandshake, ClientSession, SignedRequest } from '../wasm/nen_wasm.js'
-import { ERROR_HEADER, RESPONSE_HEADER, STREAM_NONCE_HEADER } from './protocol.js'
+import { ERROR_HEADER, RESPONSE_HEADER, STREAM_NONCE_HEADER } from '../../shared/generated/protocol.js'
 
 /** Options of `new NenClient(baseUrl, options)`. */
 export interface NenClientOptions {

@@ -1,6 +1,6 @@
 // Every failure the client reports is a NenError with a stable ISO code.
 
-import { CATALOGUE } from './catalogue.js'
+import { CATALOGUE } from '../../shared/generated/catalogue.js'
 
 /** One entry of the error catalogue. */
 export interface NenCodeInfo {

@@ -1,8 +1,8 @@
 // Every failure is a NenError with a stable ISO code; on the wire it is only
 // {"error":{"code","message"}} with the catalogue message, never detail.
 
-import { CATALOGUE } from './catalogue.js'
-import { ERROR_HEADER } from './protocol.js'
+import { CATALOGUE } from '../../shared/generated/catalogue.js'
+import { ERROR_HEADER } from '../../shared/generated/protocol.js'
 
 /** One entry of the error catalogue. */
 export interface NenCodeInfo {

@@ -8,7 +8,7 @@ import type { Nen } from './config.js'
 import type { Engine, Opened } from './engine/types.js'
 import { sealFailure, sealResult, type SealedAnswer } from './seal.js'
 import type { NodeRequest, NodeResponse } from './node-types.js'
-import { REQUEST_HEADERS, RESPONSE_HEADER } from './protocol.js'
+import { REQUEST_HEADERS, RESPONSE_HEADER } from '../../shared/generated/protocol.js'
 
 /** The `x-nen-*` request headers: all the engine reads. */
 export function nenHeaders(headers: NodeRequest['headers']): Record<string, string> {

@@ -5,7 +5,7 @@
 
 import type { Engine, EngineRequest, NenReply } from './engine/index.js'
 import { type EngineOp, type NenEvent, debugHeaders, failureEvent, sidPrefix } from './events.js'
-import { REQUEST_HEADERS } from './protocol.js'
+import { REQUEST_HEADERS } from '../../shared/generated/protocol.js'
 
 export interface Observation {
   emit: (e: NenEvent) => void

@@ -1,7 +1,7 @@
 // What a handler returns when it needs more than a JSON value: a status and headers for the
 // encrypted response.
 
-import { HEADER_PREFIX } from './protocol.js'
+import { HEADER_PREFIX } from '../../shared/generated/protocol.js'
 
 /** Response headers: a plain object, a `Headers`, or name/value pairs. */
 export type NenHeadersInit = Record<string, string> | Headers | Array<[string, string]>

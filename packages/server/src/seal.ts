@@ -5,7 +5,7 @@
 import { asNenError } from './errors.js'
 import type { Engine, Opened } from './engine/types.js'
 import { headerPairs, isNenResponse, isReserved } from './response.js'
-import { RESPONSE_HEADER } from './protocol.js'
+import { RESPONSE_HEADER } from '../../shared/generated/protocol.js'
 
 export interface SealedAnswer {
   status: number

@@ -3,7 +3,7 @@
 import type { BodyLimit } from './actions.js'
 import { NenError, errorReply } from './errors.js'
 import type { NenReply } from './engine/types.js'
-import { REQUEST_HEADERS } from './protocol.js'
+import { REQUEST_HEADERS } from '../../shared/generated/protocol.js'
 
 /** The `x-nen-*` request headers: all the engine reads. */
 export function nenHeaders(headers: Headers): Record<string, string> {

@@ -9,7 +9,7 @@ import { sealFailure, sealResult, type SealedAnswer } from './seal.js'
 import { item, iterate, stop, type NenStreamSource } from './stream.js'
 import { errorResponse, nenHeaders, readBody } from './web-io.js'
 import { signedTarget } from './web-target.js'
-import { RESPONSE_HEADER } from './protocol.js'
+import { RESPONSE_HEADER } from '../../shared/generated/protocol.js'
 
 /** Options of `withNen`. */
 export interface WithNenOptions {

@@ -1,4 +1,4 @@
-// The package's copy of the error catalogue (src/catalogue.ts) is the addon's, and NenError
+// The package's copy of the error catalogue (packages/shared/generated/catalogue.ts) is the addon's, and NenError
 // answers with it.
 
 import test from 'node:test'

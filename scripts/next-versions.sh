@@ -2,7 +2,7 @@
 # Nen in Next.js 13, 14, 15 and 16: each version installed, given Nen by `create-nen-app
 # --existing`, built with `next build`, served by `next start` and driven by the real client
 # (App Router on the native addon, a `runtime = 'edge'` route on WebAssembly, Pages Router API
-# routes). About 5 minutes a version; the test command builds only the example's own version.
+# routes). About 5 minutes for the four here (1 to 2 a version, npm cache warm); the test command builds only the example's own version.
 # NEN_NEXT_VERSIONS="14.2.35 16.4.6" bash scripts/next-versions.sh picks versions.
 set -euo pipefail
 cd "$(dirname "$0")/.."

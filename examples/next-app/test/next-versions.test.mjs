@@ -1,6 +1,7 @@
 // Nen in Next.js 13, 14, 15 and 16, each built once and served: `bash scripts/next-versions.sh`
-// (about 5 minutes a version here: an npm install and two `next build`s each; too slow for the
-// test command, which builds the example on the version it pins). Per version, a project as
+// (about 5 minutes for the four here, 1 to 2 a version with a warm npm cache: an npm install and
+// two `next build`s each; too slow for the test command, which builds the example on the version
+// it pins). Per version, a project as
 // create-next-app leaves it (React 18 below Next 15), then:
 //   1. `create-nen-app --existing` adds Nen, writing the config key of that Next major
 //      (next.config.mjs with experimental.serverComponentsExternalPackages below 15); below

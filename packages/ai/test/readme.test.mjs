@@ -7,7 +7,7 @@
 
 import test, { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { readmeExample, writeModule } from '../../../__test__/support/readme.mjs'
 import { startBackend } from './support/backend.mjs'
 import { REPLY, startUpstream } from './support/upstream.mjs'
 
@@ -15,18 +15,8 @@ const README = new URL('../README.md', import.meta.url)
 // Inside the package, so `@withnen/ai/server` resolves to this package by self-reference.
 const DIR = new URL('../.nen-test/readme/', import.meta.url)
 
-function example(name) {
-  const m = new RegExp(`<!-- example: ${name}\\b[^>]*-->\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(readFileSync(README, 'utf8'))
-  if (!m) throw new Error(`no example "${name}" in the README`)
-  return m[1]
-}
-
-function write(name, code) {
-  mkdirSync(DIR, { recursive: true })
-  const file = new URL(`${name}.mjs`, DIR)
-  writeFileSync(file, code)
-  return file.href
-}
+const example = (name) => readmeExample(README, name)
+const write = (name, code) => writeModule(DIR, name, code)
 
 let upstream
 let backend

@@ -5,19 +5,13 @@
 
 import test, { after, before } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { transformSync } from 'esbuild'
+import { readmeExample, writeModule } from '../../../__test__/support/readme.mjs'
 import { startServer } from './support/server.mjs'
 
 const README = new URL('../README.md', import.meta.url)
 // Inside the package, so `@withnen/client` resolves to this package by self-reference.
 const DIR = new URL('../.nen-test/readme/', import.meta.url)
-
-function example(name) {
-  const m = new RegExp(`<!-- example: ${name}\\b[^>]*-->\\s*\`\`\`ts\\n([\\s\\S]*?)\`\`\``).exec(readFileSync(README, 'utf8'))
-  if (!m) throw new Error(`no example "${name}" in the README`)
-  return m[1]
-}
 
 let api
 before(async () => {
@@ -26,16 +20,14 @@ before(async () => {
 after(() => api?.close())
 
 test('the quickstart, as written, against a real server', { timeout: 30_000 }, async () => {
-  const ts = example('quickstart').replace("'/api/chat'", "'/api/stream'")
+  const ts = readmeExample(README, 'quickstart').replace("'/api/chat'", "'/api/stream'")
   const js = transformSync(`${ts}\nexport { item }\n`, { loader: 'ts', format: 'esm', target: 'es2022' }).code
-  mkdirSync(DIR, { recursive: true })
-  const file = new URL('quickstart.mjs', DIR)
-  writeFileSync(file, js)
+  const file = writeModule(DIR, 'quickstart', js)
   const tokens = []
   globalThis.location = new URL(api.url)
   globalThis.render = (t) => tokens.push(t)
   try {
-    const { item } = await import(file.href)
+    const { item } = await import(file)
     assert.deepEqual(item, { id: '1', name: 'widget' })
     assert.ok(tokens.length > 0 && tokens.every((t) => typeof t === 'string'), `tokens: ${JSON.stringify(tokens)}`)
     assert.ok(!api.wire.some((b) => b.includes('widget')), 'plaintext on the wire')

@@ -4,8 +4,9 @@
 // alike; outside test/, so that `node --test test/` does not take them for tests). Tests
 // import these files, so the README shows exactly the code that runs.
 
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { readmeExample } from '../../../../__test__/support/readme.mjs'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const README = `${here}../../README.md`
@@ -13,10 +14,7 @@ export const EXAMPLES_DIR = `${here}../../.nen-test/examples/`
 
 /** The code of example `name`, as the README shows it. */
 export function exampleCode(name) {
-  const text = readFileSync(README, 'utf8')
-  const m = new RegExp(`<!-- example: ${name}\\b[^>]*-->\\s*\`\`\`js\\n([\\s\\S]*?)\`\`\``).exec(text)
-  if (!m) throw new Error(`no example "${name}" in ${README}`)
-  return m[1]
+  return readmeExample(README, name)
 }
 
 /**
